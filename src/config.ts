@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+
+/**
+ * Configuration: parsed once from the environment with zod, then frozen.
+ * Nothing else in src/ reads process.env (CONTRACT §1).
+ */
+
+const boolFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveInt = (def: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .positive({ message: 'must be positive' })
+    .default(def);
+
+const envSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  /** HTTP port. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Base of every link put in an e-mail. */
+  PUBLIC_URL: z.string().url({ message: 'must be an absolute http(s) URL' }).optional(),
+  /** `sqlite:PATH` or `mysql://user:pass@host:port/db`. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:.+|mysql:\/\/.+)$/, { message: 'must be sqlite:PATH or mysql://user:pass@host:port/db' })
+    .default('sqlite:./data/kundeklubb.sqlite'),
+  /** `smtp://`, `smtps://` or `file:DIR`. */
+  SMTP_URL: z
+    .string()
+    .regex(/^(smtps?:\/\/.+|file:.+)$/, { message: 'must be smtp://host:port, smtps://host:port or file:DIR' })
+    .default('file:./data/outbox'),
+  /** Parallel SMTP connections of the worker's nodemailer pool. */
+  SMTP_POOL_SIZE: positiveInt(5),
+  MAIL_FROM: z.string().min(3).default('Sothys Kundeklubb <nyhetsbrev@cosmenor.no>'),
+  PRIVACY_CONTACT: z.string().email({ message: 'must be an e-mail address' }).default('post@cosmenor.no'),
+  /** Comma list `kid:secret`; first signs, all verify. */
+  TOKEN_KEYS: z.string().optional(),
+  DOUBLE_OPT_IN: boolFromEnv.default(true),
+  /** Max messages per second across all workers. */
+  SEND_RATE: positiveInt(50),
+  ROLE: z.enum(['api', 'worker', 'all'], { message: 'must be api, worker or all' }).default('all'),
+  /** Key for the suppression HMAC of erased addresses; must never change once used. */
+  SUPPRESSION_KEY: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
+  DKIM_DOMAIN: z.string().optional(),
+  DKIM_SELECTOR: z.string().optional(),
+  DKIM_PRIVATE_KEY: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Where dev keys and the default SQLite file live. */
+  DATA_DIR: z.string().default('./data'),
+  /** Retention limits (days). */
+  RETENTION_PENDING_DAYS: positiveInt(14),
+  RETENTION_REQUEST_NOTE_DAYS: positiveInt(365),
+  RETENTION_DELIVERY_ERROR_DAYS: positiveInt(90),
+});
+
+export interface TokenKey {
+  kid: string;
+  secret: string;
+}
+
+export interface Config {
+  readonly env: string;
+  readonly production: boolean;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly databaseUrl: string;
+  readonly smtpUrl: string;
+  readonly smtpPoolSize: number;
+  readonly mailFrom: string;
+  readonly privacyContact: string;
+  readonly tokenKeys: readonly TokenKey[];
+  /** Server key for suppression HMACs of addresses (derived from the signing key). */
+  readonly suppressionKey: string;
+  readonly doubleOptIn: boolean;
+  readonly sendRate: number;
+  readonly role: 'api' | 'worker' | 'all';
+  readonly dkim?: { domainName: string; keySelector: string; privateKey: string };
+  readonly logLevel: string;
+  readonly dataDir: string;
+  readonly retention: { pendingDays: number; requestNoteDays: number; deliveryErrorDays: number };
+}
+
+export class ConfigError extends Error {}
+
+function parseTokenKeys(raw: string): TokenKey[] {
+  const keys = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const i = pair.indexOf(':');
+      if (i < 1) throw new ConfigError('TOKEN_KEYS: each entry must be kid:secret');
+      const kid = pair.slice(0, i);
+      const secret = pair.slice(i + 1);
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(kid)) throw new ConfigError(`TOKEN_KEYS: kid "${kid}" must be 1-32 of A-Z a-z 0-9 _ -`);
+      if (secret.length < 32) throw new ConfigError(`TOKEN_KEYS: secret of kid "${kid}" must be at least 32 characters`);
+      return { kid, secret };
+    });
+  if (keys.length === 0) throw new ConfigError('TOKEN_KEYS: at least one kid:secret is required');
+  if (new Set(keys.map((k) => k.kid)).size !== keys.length) throw new ConfigError('TOKEN_KEYS: kids must be unique');
+  return keys;
+}
+
+/** Development keys: generated once and kept in DATA_DIR so links in sent mail keep working. */
+function devTokenKeys(dataDir: string): TokenKey[] {
+  const file = path.join(dataDir, 'token-keys');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const line = `dev${Date.now().toString(36)}:${crypto.randomBytes(32).toString('base64url')}`;
+    fs.writeFileSync(file, line + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  return parseTokenKeys(fs.readFileSync(file, 'utf8').trim());
+}
+
+function readPem(value: string): string {
+  if (value.includes('-----BEGIN')) return value.replace(/\\n/g, '\n');
+  try {
+    return fs.readFileSync(value, 'utf8');
+  } catch {
+    throw new ConfigError('DKIM_PRIVATE_KEY: neither PEM text nor a readable file');
+  }
+}
+
+/** Parse the environment. Throws ConfigError with one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production && !e.TOKEN_KEYS) throw new ConfigError('TOKEN_KEYS: required when NODE_ENV=production');
+  const tokenKeys = e.TOKEN_KEYS ? parseTokenKeys(e.TOKEN_KEYS) : devTokenKeys(e.DATA_DIR);
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(publicUrl)) throw new ConfigError('PUBLIC_URL: must be an http(s) URL');
+  const dkimParts = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY];
+  if (dkimParts.some(Boolean) && !dkimParts.every(Boolean)) {
+    const missing = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'][dkimParts.findIndex((p) => !p)];
+    throw new ConfigError(`${missing}: required when any DKIM_* variable is set`);
+  }
+  const config: Config = {
+    env: e.NODE_ENV,
+    production,
+    port: e.PORT,
+    publicUrl,
+    databaseUrl: e.DATABASE_URL,
+    smtpUrl: e.SMTP_URL,
+    smtpPoolSize: e.SMTP_POOL_SIZE,
+    mailFrom: e.MAIL_FROM,
+    privacyContact: e.PRIVACY_CONTACT,
+    tokenKeys,
+    // Without SUPPRESSION_KEY the key is derived from the oldest (last) token key, which rotation keeps.
+    suppressionKey:
+      e.SUPPRESSION_KEY ??
+      crypto.createHmac('sha256', tokenKeys[tokenKeys.length - 1].secret).update('suppression').digest('hex'),
+    doubleOptIn: e.DOUBLE_OPT_IN,
+    sendRate: e.SEND_RATE,
+    role: e.ROLE,
+    dkim: e.DKIM_DOMAIN
+      ? { domainName: e.DKIM_DOMAIN, keySelector: e.DKIM_SELECTOR!, privateKey: readPem(e.DKIM_PRIVATE_KEY!) }
+      : undefined,
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+    retention: {
+      pendingDays: e.RETENTION_PENDING_DAYS,
+      requestNoteDays: e.RETENTION_REQUEST_NOTE_DAYS,
+      deliveryErrorDays: e.RETENTION_DELIVERY_ERROR_DAYS,
+    },
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,73 @@
+import type { DataSource } from 'typeorm';
+import type { Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { systemClock, type Clock } from './db/time';
+import { createDataSource } from './db/data-source';
+import { createMailer } from './mail/create-mailer';
+import type { Mailer } from './mail/mailer';
+import { ApiClientEntity } from './clients/api-client.entity';
+import { ClientsService } from './clients/clients.service';
+import { MemberEntity } from './members/member.entity';
+import { ConsentEventEntity } from './members/consent-event.entity';
+import { ConsentTexts } from './members/consent-texts';
+import { MembersService } from './members/members.service';
+import { Suppression } from './members/suppression';
+import { OutboxService } from './outbox/outbox.service';
+import { SignedTokens } from './tokens/signed-tokens';
+
+export const entities = [ApiClientEntity, MemberEntity, ConsentEventEntity];
+
+export interface Container {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  dataSource: DataSource;
+  mailer: Mailer;
+  tokens: SignedTokens;
+  clients: ClientsService;
+  consentTexts: ConsentTexts;
+  suppression: Suppression;
+  outbox: OutboxService;
+  members: MembersService;
+  close(): Promise<void>;
+}
+
+export interface ContainerOverrides {
+  logger?: Logger;
+  clock?: Clock;
+  mailer?: Mailer;
+  dataSource?: DataSource;
+}
+
+/** Composition root: the only place that `new`s services. The data source is not yet initialised. */
+export function buildContainer(config: Config, overrides: ContainerOverrides = {}): Container {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  const dataSource = overrides.dataSource ?? createDataSource(config.databaseUrl, entities);
+  const mailer = overrides.mailer ?? createMailer(config, { poolSize: config.smtpPoolSize, logger });
+  const tokens = new SignedTokens(config.tokenKeys);
+  const clients = new ClientsService({ dataSource });
+  const consentTexts = new ConsentTexts();
+  const suppression = new Suppression(config.suppressionKey);
+  const outbox = new OutboxService({ dataSource, mailer, logger, clock });
+  const members = new MembersService({ dataSource, config, consentTexts, outbox, suppression, logger, clock });
+
+  return {
+    config,
+    logger,
+    clock,
+    dataSource,
+    mailer,
+    tokens,
+    clients,
+    consentTexts,
+    suppression,
+    outbox,
+    members,
+    async close() {
+      await outbox.drain();
+      await mailer.close();
+      if (dataSource.isInitialized) await dataSource.destroy();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DataSource, type DataSourceOptions, type EntitySchema } from 'typeorm';
+import { migrations } from './migrations';
+
+export type DbKind = 'sqlite' | 'mysql';
+
+export function dbKindOf(url: string): DbKind {
+  return url.startsWith('mysql://') ? 'mysql' : 'sqlite';
+}
+
+/**
+ * One DataSource per process. Schema comes only from migrations; synchronize is never on.
+ * Entities are passed in by the composition root so this room does not import the others.
+ */
+export function createDataSource(databaseUrl: string, entities: EntitySchema<unknown>[]): DataSource {
+  const common = { entities, migrations, synchronize: false, migrationsRun: false, logging: false } as const;
+  let options: DataSourceOptions;
+  if (dbKindOf(databaseUrl) === 'mysql') {
+    options = {
+      ...common,
+      type: 'mysql',
+      url: databaseUrl,
+      timezone: 'Z',
+      charset: 'utf8mb4_unicode_ci',
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      extra: { connectionLimit: 10 },
+    };
+  } else {
+    const file = databaseUrl.slice('sqlite:'.length);
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    options = {
+      ...common,
+      type: 'better-sqlite3',
+      database: file,
+      enableWAL: file !== ':memory:',
+      // Several processes (API + worker) may share the file: wait for locks instead of failing.
+      timeout: 10000,
+      prepareDatabase: (db: { pragma(s: string): unknown }) => {
+        db.pragma('foreign_keys = ON');
+        db.pragma('synchronous = NORMAL');
+      },
+    };
+  }
+  return new DataSource(options);
+}
+
+/** Brings the schema up to date; safe to call from several processes at once on MySQL (it locks). */
+export async function migrate(ds: DataSource): Promise<string[]> {
+  const kind = ds.options.type === 'mysql' ? 'mysql' : 'sqlite';
+  if (kind === 'mysql') {
+    const [row] = await ds.query(`SELECT GET_LOCK('kundeklubb_migrate', 60) AS l`);
+    if (Number(row.l) !== 1) throw new Error('could not take the migration lock');
+    try {
+      return (await ds.runMigrations({ transaction: 'each' })).map((m) => m.name);
+    } finally {
+      await ds.query(`SELECT RELEASE_LOCK('kundeklubb_migrate')`);
+    }
+  }
+  return (await ds.runMigrations({ transaction: 'each' })).map((m) => m.name);
+}

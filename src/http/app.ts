@@ -1,0 +1,101 @@
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Container } from '../container';
+import { AppError } from './errors';
+import { authenticate } from './auth';
+import { membersRoutes } from '../members/members.routes';
+import { confirmationRoutes } from '../members/confirmation.routes';
+
+const PROBLEM = 'application/problem+json';
+
+/** Builds the HTTP app without listening: tests drive it with supertest. */
+export function createApp(c: Container): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Never derive or keep client addresses: no proxy trust, no IP in logs (privacy policy).
+  app.set('trust proxy', false);
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { 'default-src': ["'none'"], 'style-src': ["'unsafe-inline'"], 'img-src': ['https:', 'data:'], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"] } },
+    }),
+  );
+  app.use(accessLog(c));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    c.dataSource
+      .query('SELECT 1 AS ok')
+      .then(() => res.json({ status: 'ready' }))
+      .catch(() => res.status(503).json({ status: 'database unreachable' }));
+  });
+
+  const v1 = express.Router();
+  v1.use(express.json({ limit: '512kb', strict: true, type: ['application/json', 'application/*+json'] }));
+  v1.use(authenticate(c.clients));
+  v1.use('/members', membersRoutes({ members: c.members }));
+  v1.use((_req, _res, next) => next(new AppError(404, 'not-found', 'Not found', 'No such route')));
+  app.use('/v1', v1, problemHandler(c));
+
+  app.use('/c', confirmationRoutes({ members: c.members, config: c.config }));
+
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('Not found');
+  });
+  app.use(pageErrorHandler(c));
+  return app;
+}
+
+function problemHandler(c: Container): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let e: AppError;
+    if (err instanceof AppError) e = err;
+    else if (err?.type === 'entity.parse.failed') e = new AppError(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON');
+    else if (err?.type === 'entity.too.large') e = new AppError(413, 'too-large', 'Payload too large', 'The body is too large');
+    else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500)
+      e = new AppError(err.status, 'bad-request', 'Bad request', 'The request could not be read');
+    else {
+      c.logger.error({ err: { message: String(err?.message ?? err), stack: err?.stack }, route: routeOf(req) }, 'unhandled error');
+      e = new AppError(500, 'internal', 'Internal server error', 'Something went wrong; it has been logged');
+    }
+    res
+      .status(e.status)
+      .type(PROBLEM)
+      .send(
+        JSON.stringify({
+          type: `https://kundeklubb.cosmenor.no/problems/${e.type}`,
+          title: e.title,
+          status: e.status,
+          detail: e.message,
+          errors: e.errors,
+        }),
+      );
+  };
+}
+
+function pageErrorHandler(c: Container): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) c.logger.error({ err: { message: String(err?.message ?? err), stack: err?.stack }, route: routeOf(req) }, 'unhandled error');
+    res.status(status).type('text/plain').send(status === 500 ? 'Noe gikk galt. Prøv igjen senere.' : 'Ugyldig forespørsel.');
+  };
+}
+
+/** The matched route pattern, never the URL: paths carry tokens. */
+function routeOf(req: express.Request): string {
+  return `${req.baseUrl}${req.route?.path ?? ''}` || 'unmatched';
+}
+
+/** One line per request: method, route pattern, status, duration. No IP, no user agent, no URL. */
+function accessLog(c: Container): RequestHandler {
+  return (req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      const route = routeOf(req);
+      c.logger.debug({ method: req.method, route, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'http');
+    });
+    next();
+  };
+}

@@ -1,0 +1,143 @@
+import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
+import type { Logger } from '../logger';
+import {
+  MailError,
+  buildHeaders,
+  toMailError,
+  type Mailer,
+  type OutgoingMail,
+  type SendResult,
+} from './mailer';
+
+export interface DkimKey {
+  domainName: string;
+  keySelector: string;
+  /** PEM text. */
+  privateKey: string;
+}
+
+/**
+ * Header fields the DKIM signature covers (RFC 6376 §5.4.1 list that applies to us). RFC 8058 §3.1:
+ * one-click unsubscribe counts only when both List-Unsubscribe and List-Unsubscribe-Post are signed.
+ * Listed explicitly so the signature does not depend on nodemailer's default list of the day.
+ */
+export const DKIM_SIGNED_HEADERS = [
+  'from',
+  'sender',
+  'reply-to',
+  'subject',
+  'date',
+  'message-id',
+  'to',
+  'cc',
+  'mime-version',
+  'content-type',
+  'content-transfer-encoding',
+  'list-id',
+  'list-unsubscribe',
+  'list-unsubscribe-post',
+].join(':');
+
+export function dkimOptions(dkim: DkimKey | undefined) {
+  return dkim ? { ...dkim, headerFieldNames: DKIM_SIGNED_HEADERS } : undefined;
+}
+
+/** The one place an `OutgoingMail` becomes a nodemailer message, so SMTP and .eml files get the same MIME. */
+export function toMessageOptions(mail: OutgoingMail, from: string): SendMailOptions {
+  return {
+    from,
+    to: mail.to,
+    subject: mail.subject,
+    text: mail.text,
+    html: mail.html,
+    messageId: mail.messageId,
+    headers: buildHeaders(mail),
+    // Content is ours, never a path or URL to fetch; keep nodemailer from reading either.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
+}
+
+export interface SmtpMailerDeps {
+  /** `smtp://[user:pass@]host:port` or `smtps://…`. */
+  url: string;
+  from: string;
+  /** Parallel SMTP connections. */
+  poolSize: number;
+  dkim?: DkimKey;
+  logger?: Logger;
+  /** Milliseconds; defaults suit a relay on the same network. */
+  timeouts?: { connection?: number; greeting?: number; socket?: number; send?: number };
+}
+
+/**
+ * Sends through a nodemailer connection pool. No rate limit here: the worker throttles itself.
+ * nodemailer's logger is left off on purpose: its transaction log names recipients.
+ */
+export class SmtpMailer implements Mailer {
+  private readonly transporter: Transporter;
+  private readonly from: string;
+  private readonly logger?: Logger;
+  private readonly sendTimeout: number;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor({ url, from, poolSize, dkim, logger, timeouts = {} }: SmtpMailerDeps) {
+    this.from = from;
+    this.logger = logger;
+    this.sendTimeout = timeouts.send ?? 120_000;
+    this.transporter = nodemailer.createTransport({
+      url,
+      pool: true,
+      maxConnections: poolSize,
+      // A connection is recycled only when the relay closes it; reconnecting every 100 mails buys nothing.
+      maxMessages: Infinity,
+      connectionTimeout: timeouts.connection ?? 15_000,
+      greetingTimeout: timeouts.greeting ?? 15_000,
+      socketTimeout: timeouts.socket ?? 60_000,
+      dkim: dkimOptions(dkim),
+      logger: false,
+      debug: false,
+    });
+  }
+
+  async send(mail: OutgoingMail): Promise<SendResult> {
+    if (this.closed) throw new MailError('Mailer is closed', 'transient', undefined, 'ECLOSED');
+    const options = toMessageOptions(mail, this.from);
+    // Bounds queueing plus delivery, so a stalled relay cannot hold a worker's claim forever.
+    options.signal = AbortSignal.timeout(this.sendTimeout);
+    const sending = this.transporter.sendMail(options);
+    this.inFlight.add(sending);
+    try {
+      const info = await sending;
+      if (info.rejected && info.rejected.length > 0) {
+        throw new MailError('Recipient was rejected', 'permanent', undefined, 'EENVELOPE');
+      }
+      return { messageId: info.messageId };
+    } catch (err) {
+      const mailError = toMailError(err);
+      this.logger?.debug(
+        { code: mailError.code, responseCode: mailError.responseCode, kind: mailError.kind },
+        'smtp send failed',
+      );
+      throw mailError;
+    } finally {
+      this.inFlight.delete(sending);
+    }
+  }
+
+  async verify(): Promise<void> {
+    try {
+      await this.transporter.verify();
+    } catch (err) {
+      throw toMailError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
+    this.transporter.close();
+  }
+}

@@ -1,0 +1,66 @@
+import express, { Router } from 'express';
+import type { Config } from '../config';
+import { handler } from '../http/validate';
+import { escapeHtml, sendPage } from '../http/pages';
+import { limitPerToken } from '../http/rate-limit';
+import type { MembersService } from './members.service';
+
+/**
+ * Double opt-in pages. GET shows a button and changes nothing (mail scanners fetch links);
+ * only the POST from that button activates the membership.
+ */
+export function confirmationRoutes(deps: { members: MembersService; config: Config }): Router {
+  const { members, config } = deps;
+  const page = (res: express.Response, status: number, title: string, body: string) =>
+    sendPage(res, status, title, body, config.privacyContact);
+  const invalid = (res: express.Response) =>
+    page(
+      res,
+      400,
+      'Lenken virker ikke',
+      `<h1>Lenken virker ikke</h1><p>Lenken er brukt, utløpt eller ugyldig. Hvis du vil bli medlem, kan du melde deg inn på nytt i appen.</p>`,
+    );
+  const r = Router();
+  const limit = limitPerToken({
+    windowMs: 60_000,
+    max: 20,
+    onLimit: (_req, res) => page(res, 429, 'For mange forsøk', '<h1>For mange forsøk</h1><p>Vent litt og prøv igjen.</p>'),
+  });
+
+  r.get(
+    '/:token',
+    limit,
+    handler(async (req, res) => {
+      const token = String(req.params.token);
+      if ((await members.checkConfirmation(token)) !== 'valid') return invalid(res);
+      page(
+        res,
+        200,
+        'Bekreft medlemskap',
+        `<h1>Bekreft medlemskapet ditt</h1>
+<p>Trykk på knappen for å bekrefte at du vil være medlem av Sothys Kundeklubb og få nyhetsbrev om aktiviteter, nyheter og tilbud på e-post.</p>
+<form method="post" action="/c/${escapeHtml(encodeURIComponent(token))}"><button type="submit">Bekreft medlemskap</button></form>
+<p>Du kan melde deg av når som helst med lenken i hvert nyhetsbrev.</p>`,
+      );
+    }),
+  );
+
+  r.post(
+    '/:token',
+    limit,
+    express.urlencoded({ extended: false, limit: '10kb' }),
+    handler(async (req, res) => {
+      const outcome = await members.confirm(String(req.params.token));
+      if (outcome === 'invalid') return invalid(res);
+      page(
+        res,
+        200,
+        'Velkommen',
+        outcome === 'confirmed'
+          ? '<h1>Velkommen i Sothys Kundeklubb!</h1><p>Medlemskapet ditt er bekreftet. Du får nyhetsbrevet vårt på e-post.</p>'
+          : '<h1>Allerede bekreftet</h1><p>Medlemskapet ditt var allerede bekreftet.</p>',
+      );
+    }),
+  );
+  return r;
+}

@@ -1,0 +1,405 @@
+import type { DataSource, EntityManager, Repository } from 'typeorm';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { toDbTime, type Clock } from '../db/time';
+import { isDuplicateKeyError } from '../db/errors';
+import { AppError, notFound, unprocessable } from '../http/errors';
+import type { OutboxService } from '../outbox/outbox.service';
+import type { OutgoingMail } from '../mail/mailer';
+import { hashToken, newOpaqueToken } from '../tokens/opaque-tokens';
+import { fillTemplate, readTemplate } from '../templates';
+import { MemberEntity, type Member, type MemberStatus } from './member.entity';
+import { ConsentEventEntity, type ConsentEvent, type ConsentEventType } from './consent-event.entity';
+import type { ConsentTexts } from './consent-texts';
+import type { Suppression } from './suppression';
+import type { LeaveChannel, ListQuery, RectifyInput, SignUpInput } from './members.schema';
+
+/** What leaving or erasure means to another room (deliveries, tokens, request log), done in the same transaction. */
+export interface MemberDataParticipant {
+  /** Remove or unlink this member's data. `email` is the normalised address, for rooms that hold it. */
+  forget(manager: EntityManager, member: { id: number; email: string }, mode: 'leave' | 'erase'): Promise<void>;
+  /** After commit: wait for anything in flight to this member (a send already handed to SMTP). */
+  settle?(memberId: number): Promise<void>;
+}
+
+export interface MemberView {
+  id: number;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  phone: string | null;
+  source: string;
+  sourceVersion: string | null;
+  externalId: string | null;
+  partnerId: string | null;
+  status: MemberStatus;
+  createdAt: string;
+  updatedAt: string;
+  confirmedAt: string | null;
+  leftAt: string | null;
+}
+
+export interface ConsentEventView {
+  type: ConsentEventType;
+  occurredAt: string;
+  source: string | null;
+  sourceVersion: string | null;
+  textVersion: string | null;
+  textSha256: string | null;
+  channel: string | null;
+  givenAt: string | null;
+}
+
+export type ConfirmOutcome = 'confirmed' | 'already-active' | 'invalid';
+
+const CONFIRM_TTL_MS = 72 * 3600 * 1000;
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function presentMember(m: Member): MemberView {
+  return {
+    id: m.id,
+    email: m.email,
+    firstName: m.firstName,
+    lastName: m.lastName,
+    phone: m.phone,
+    source: m.source,
+    sourceVersion: m.sourceVersion,
+    externalId: m.externalId,
+    partnerId: m.partnerId,
+    status: m.status,
+    createdAt: m.createdAt.toISOString(),
+    updatedAt: m.updatedAt.toISOString(),
+    confirmedAt: iso(m.confirmedAt),
+    leftAt: iso(m.leftAt),
+  };
+}
+
+export function presentConsentEvent(e: ConsentEvent): ConsentEventView {
+  return {
+    type: e.type,
+    occurredAt: e.occurredAt.toISOString(),
+    source: e.source,
+    sourceVersion: e.sourceVersion,
+    textVersion: e.textVersion,
+    textSha256: e.textSha256,
+    channel: e.channel,
+    givenAt: iso(e.givenAt),
+  };
+}
+
+/** The club: sign-up with consent, double opt-in, rectification, leaving. */
+export class MembersService {
+  private readonly ds: DataSource;
+  private readonly config: Config;
+  private readonly consentTexts: ConsentTexts;
+  private readonly outbox: OutboxService;
+  private readonly suppression: Suppression;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly participants: MemberDataParticipant[] = [];
+
+  constructor(deps: {
+    dataSource: DataSource;
+    config: Config;
+    consentTexts: ConsentTexts;
+    outbox: OutboxService;
+    suppression: Suppression;
+    logger: Logger;
+    clock: Clock;
+  }) {
+    this.ds = deps.dataSource;
+    this.config = deps.config;
+    this.consentTexts = deps.consentTexts;
+    this.outbox = deps.outbox;
+    this.suppression = deps.suppression;
+    this.logger = deps.logger;
+    this.clock = deps.clock;
+    this.outbox.register('confirmation', (memberId) => this.composeConfirmation(memberId));
+  }
+
+  addParticipant(p: MemberDataParticipant): void {
+    this.participants.push(p);
+  }
+
+  private repo(manager?: EntityManager): Repository<Member> {
+    return (manager ?? this.ds.manager).getRepository(MemberEntity);
+  }
+
+  async signUp(input: SignUpInput): Promise<{ member: MemberView; created: boolean }> {
+    const text = this.consentTexts.get(input.consent.textVersion);
+    if (!text) {
+      throw unprocessable(`unknown consent text version "${input.consent.textVersion}"`, [
+        { path: 'consent.textVersion', message: `must be one of ${this.consentTexts.versions().join(', ')}` },
+      ]);
+    }
+    // Two identical sign-ups racing: the unique index lets one insert win; the other retries as "existing".
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.ds.transaction((manager) => this.signUpIn(manager, input, text));
+        if (result.queuedMail) this.outbox.kick();
+        this.logger.info({ memberId: result.member.id, created: result.created, source: input.source }, 'sign-up');
+        return { member: presentMember(result.member), created: result.created };
+      } catch (err) {
+        if (attempt < 3 && (isDuplicateKeyError(err) || isLockConflict(err))) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async signUpIn(
+    manager: EntityManager,
+    input: SignUpInput,
+    text: { version: string; sha256: string },
+  ): Promise<{ member: Member; created: boolean; queuedMail: boolean }> {
+    const now = this.clock();
+    const repo = this.repo(manager);
+    const existing = await repo.findOneBy({ email: input.email });
+    const consent = {
+      source: input.source,
+      sourceVersion: input.sourceVersion ?? null,
+      textVersion: text.version,
+      textSha256: text.sha256,
+      givenAt: input.consent.givenAt ? new Date(input.consent.givenAt) : now,
+    };
+    if (existing) {
+      // The same person again: no duplicate; the new consent is recorded. A restricted member stays restricted.
+      await this.appendEvent(manager, existing.id, 'signup', consent);
+      let queuedMail = false;
+      if (existing.status === 'pending') {
+        const waiting = await manager.query('SELECT 1 AS x FROM mail_outbox WHERE member_id = ? AND kind = ?', [existing.id, 'confirmation']);
+        if (waiting.length === 0) {
+          await this.outbox.enqueue(manager, existing.id, 'confirmation');
+          queuedMail = true;
+        }
+      }
+      return { member: existing, created: false, queuedMail };
+    }
+    // An address that left or was erased starts over with fresh consent, always through double opt-in.
+    const suppressed = await this.suppression.isSuppressed(manager, input.email);
+    const needsConfirmation = this.config.doubleOptIn || suppressed;
+    const member: Member = {
+      id: 0,
+      email: input.email,
+      firstName: input.firstName ?? null,
+      lastName: input.lastName ?? null,
+      phone: input.phone ?? null,
+      source: input.source,
+      sourceVersion: input.sourceVersion ?? null,
+      externalId: input.externalId ?? null,
+      partnerId: input.partnerId ?? null,
+      status: needsConfirmation ? 'pending' : 'active',
+      statusBeforeRestriction: null,
+      createdAt: now,
+      updatedAt: now,
+      confirmedAt: needsConfirmation ? null : now,
+      leftAt: null,
+    };
+    const { id: _unassigned, ...row } = member;
+    const res = await repo.insert(row);
+    member.id = Number(res.identifiers[0].id);
+    await this.appendEvent(manager, member.id, 'signup', consent);
+    if (needsConfirmation) await this.outbox.enqueue(manager, member.id, 'confirmation');
+    return { member, created: true, queuedMail: needsConfirmation };
+  }
+
+  private async appendEvent(
+    manager: EntityManager,
+    memberId: number | null,
+    type: ConsentEventType,
+    fields: Partial<Omit<ConsentEvent, 'id' | 'memberId' | 'type' | 'occurredAt'>> = {},
+  ): Promise<void> {
+    await manager.getRepository(ConsentEventEntity).insert({
+      memberId,
+      type,
+      occurredAt: this.clock(),
+      source: fields.source ?? null,
+      sourceVersion: fields.sourceVersion ?? null,
+      textVersion: fields.textVersion ?? null,
+      textSha256: fields.textSha256 ?? null,
+      channel: fields.channel ?? null,
+      givenAt: fields.givenAt ?? null,
+    });
+  }
+
+  /** Public for other rooms (privacy) that record events in their own transaction. */
+  recordEvent(manager: EntityManager, memberId: number | null, type: ConsentEventType, channel?: string): Promise<void> {
+    return this.appendEvent(manager, memberId, type, { channel: channel ?? null });
+  }
+
+  async findMember(id: number, manager?: EntityManager): Promise<Member | null> {
+    return this.repo(manager).findOneBy({ id });
+  }
+
+  async get(id: number): Promise<MemberView> {
+    const m = await this.findMember(id);
+    if (!m) throw notFound('member');
+    return presentMember(m);
+  }
+
+  async consentHistory(memberId: number, manager?: EntityManager): Promise<ConsentEventView[]> {
+    const rows = await (manager ?? this.ds.manager)
+      .getRepository(ConsentEventEntity)
+      .find({ where: { memberId }, order: { id: 'ASC' } });
+    return rows.map(presentConsentEvent);
+  }
+
+  async list(q: ListQuery): Promise<{ items: MemberView[]; nextCursor: string | null }> {
+    const qb = this.repo().createQueryBuilder('m').orderBy('m.id', 'ASC').take(q.limit + 1);
+    if (q.status) qb.andWhere('m.status = :status', { status: q.status });
+    if (q.source) qb.andWhere('m.source = :source', { source: q.source });
+    if (q.partnerId) qb.andWhere('m.partner_id = :partnerId', { partnerId: q.partnerId });
+    if (q.email) qb.andWhere('m.email = :email', { email: q.email });
+    if (q.cursor) qb.andWhere('m.id > :cursor', { cursor: q.cursor });
+    const rows = await qb.getMany();
+    const more = rows.length > q.limit;
+    const items = rows.slice(0, q.limit);
+    return { items: items.map(presentMember), nextCursor: more ? String(items[items.length - 1].id) : null };
+  }
+
+  /** Rectification (art. 16): names, phone, partner. */
+  async rectify(id: number, patch: RectifyInput): Promise<MemberView> {
+    return this.ds.transaction(async (manager) => {
+      const m = await this.repo(manager).findOneBy({ id });
+      if (!m) throw notFound('member');
+      if (!m.email) throw new AppError(409, 'conflict', 'Conflict', 'the member has left; nothing is held to rectify');
+      const changes: Partial<Member> = { updatedAt: this.clock() };
+      if (patch.firstName !== undefined) changes.firstName = patch.firstName;
+      if (patch.lastName !== undefined) changes.lastName = patch.lastName;
+      if (patch.phone !== undefined) changes.phone = patch.phone;
+      if (patch.partnerId !== undefined) changes.partnerId = patch.partnerId;
+      await this.repo(manager).update({ id }, changes);
+      await this.appendEvent(manager, id, 'rectification');
+      this.logger.info({ memberId: id, fields: Object.keys(patch) }, 'member rectified');
+      return presentMember({ ...m, ...changes });
+    });
+  }
+
+  /**
+   * Leaving the club, by the one-click link or through an app or staff: processing ends at once.
+   * Status becomes `unsubscribed`, queued mail is cancelled, the profile is erased and only the
+   * suppression HMAC and an anonymous row remain. Idempotent.
+   */
+  async leave(id: number, channel: LeaveChannel): Promise<{ changed: boolean }> {
+    const changed = await this.ds.transaction(async (manager) => {
+      const m = await this.lockMember(manager, id);
+      if (!m || !m.email) return false;
+      const now = this.clock();
+      await this.suppression.add(manager, m.email, 'unsubscribed', now);
+      for (const p of this.participants) await p.forget(manager, { id, email: m.email }, 'leave');
+      await manager.query('DELETE FROM member_tokens WHERE member_id = ?', [id]);
+      await manager.query('DELETE FROM mail_outbox WHERE member_id = ?', [id]);
+      await this.repo(manager).update(
+        { id },
+        {
+          email: null,
+          firstName: null,
+          lastName: null,
+          phone: null,
+          externalId: null,
+          partnerId: null,
+          sourceVersion: null,
+          status: 'unsubscribed',
+          statusBeforeRestriction: null,
+          updatedAt: now,
+          leftAt: now,
+        },
+      );
+      await this.appendEvent(manager, id, 'withdrawal', { channel });
+      return true;
+    });
+    if (changed) {
+      await this.settle(id);
+      this.logger.info({ memberId: id, channel }, 'member left');
+    }
+    return { changed };
+  }
+
+  /** Lets every room finish what it had in flight for this member before the caller answers. */
+  async settle(id: number): Promise<void> {
+    for (const p of this.participants) if (p.settle) await p.settle(id);
+  }
+
+  /** Row lock on MySQL; SQLite serialises writers anyway. */
+  async lockMember(manager: EntityManager, id: number): Promise<Member | null> {
+    const qb = this.repo(manager).createQueryBuilder('m').where('m.id = :id', { id });
+    if (this.ds.options.type === 'mysql') qb.setLock('pessimistic_write');
+    return qb.getOne();
+  }
+
+  get participantsList(): readonly MemberDataParticipant[] {
+    return this.participants;
+  }
+
+  // ---- double opt-in ----
+
+  private async composeConfirmation(memberId: number): Promise<OutgoingMail | null> {
+    const m = await this.findMember(memberId);
+    if (!m || !m.email || m.status !== 'pending') return null;
+    const { token, hash } = newOpaqueToken();
+    const now = this.clock();
+    await this.ds.query(
+      'INSERT INTO member_tokens (member_id, purpose, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+      [memberId, 'confirm', hash, toDbTime(now), toDbTime(new Date(now.getTime() + CONFIRM_TTL_MS))],
+    );
+    const values = { confirmUrl: `${this.config.publicUrl}/c/${token}`, privacyContact: this.config.privacyContact };
+    return {
+      to: m.email,
+      subject: 'Bekreft medlemskapet ditt i Sothys Kundeklubb',
+      html: fillTemplate(readTemplate('mail/confirmation.html'), values),
+      text: fillTemplate(readTemplate('mail/confirmation.txt'), values, false),
+    };
+  }
+
+  /** For the GET page: is this a usable confirmation link? Changes nothing. */
+  async checkConfirmation(token: string): Promise<'valid' | 'invalid'> {
+    const row = await this.findToken(this.ds.manager, token, 'confirm');
+    return row ? 'valid' : 'invalid';
+  }
+
+  private async findToken(manager: EntityManager, token: string, purpose: string): Promise<{ id: number; member_id: number } | null> {
+    if (typeof token !== 'string' || token.length < 20 || token.length > 200) return null;
+    const rows = await manager.query(
+      'SELECT id, member_id FROM member_tokens WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?',
+      [hashToken(token), purpose, toDbTime(this.clock())],
+    );
+    return rows[0] ? { id: Number(rows[0].id), member_id: Number(rows[0].member_id) } : null;
+  }
+
+  async confirm(token: string): Promise<ConfirmOutcome> {
+    return this.ds.transaction(async (manager) => {
+      const row = await this.findToken(manager, token, 'confirm');
+      if (!row) return 'invalid';
+      const used = await manager
+        .createQueryBuilder()
+        .update('member_tokens')
+        .set({ used_at: toDbTime(this.clock()) })
+        .where('id = :id AND used_at IS NULL', { id: row.id })
+        .execute();
+      if (used.affected !== 1) return 'invalid';
+      const m = await this.lockMember(manager, row.member_id);
+      if (!m || !m.email) return 'invalid';
+      if (m.status !== 'pending') return 'already-active';
+      const now = this.clock();
+      await this.repo(manager).update({ id: m.id }, { status: 'active', confirmedAt: now, updatedAt: now });
+      const last = await manager
+        .getRepository(ConsentEventEntity)
+        .findOne({ where: { memberId: m.id, type: 'signup' }, order: { id: 'DESC' } });
+      await this.appendEvent(manager, m.id, 'confirmation', {
+        source: last?.source ?? m.source,
+        sourceVersion: last?.sourceVersion ?? null,
+        textVersion: last?.textVersion ?? null,
+        textSha256: last?.textSha256 ?? null,
+        channel: 'email-link',
+      });
+      await this.suppression.lift(manager, m.email);
+      await manager.query('DELETE FROM member_tokens WHERE member_id = ? AND purpose = ?', [m.id, 'confirm']);
+      this.logger.info({ memberId: m.id }, 'member confirmed');
+      return 'confirmed';
+    });
+  }
+}
+
+function isLockConflict(err: unknown): boolean {
+  const code = (err as { driverError?: { code?: string }; code?: string })?.driverError?.code ?? (err as { code?: string })?.code;
+  return code === 'ER_LOCK_DEADLOCK' || code === 'SQLITE_BUSY';
+}

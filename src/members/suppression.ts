@@ -1,0 +1,39 @@
+import crypto from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { toDbTime } from '../db/time';
+import { isDuplicateKeyError } from '../db/errors';
+
+/**
+ * Suppression list: a keyed hash (HMAC-SHA256) of the normalised address of everyone who left
+ * or was erased. It lets the club recognise the address without holding it.
+ */
+export class Suppression {
+  constructor(private readonly key: string) {}
+
+  hmac(normalisedEmail: string): string {
+    return crypto.createHmac('sha256', this.key).update(normalisedEmail).digest('hex');
+  }
+
+  async add(manager: EntityManager, normalisedEmail: string, reason: string, now: Date): Promise<string> {
+    const h = this.hmac(normalisedEmail);
+    const exists = await manager.query('SELECT 1 AS x FROM suppressions WHERE email_hmac = ?', [h]);
+    if (exists.length === 0) {
+      try {
+        await manager.query('INSERT INTO suppressions (email_hmac, reason, created_at) VALUES (?, ?, ?)', [h, reason, toDbTime(now)]);
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
+    }
+    return h;
+  }
+
+  async isSuppressed(manager: EntityManager, normalisedEmail: string): Promise<boolean> {
+    const rows = await manager.query('SELECT 1 AS x FROM suppressions WHERE email_hmac = ?', [this.hmac(normalisedEmail)]);
+    return rows.length > 0;
+  }
+
+  /** A fresh, confirmed consent lifts the suppression. */
+  async lift(manager: EntityManager, normalisedEmail: string): Promise<void> {
+    await manager.query('DELETE FROM suppressions WHERE email_hmac = ?', [this.hmac(normalisedEmail)]);
+  }
+}

@@ -1,0 +1,362 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { compile as compileHtmlToText } from 'html-to-text';
+import { type Block, type NewsletterContent, newsletterContentSchema } from './blocks.schema';
+import { formatActivityTime, formatValidUntil } from './norwegian-date';
+
+/**
+ * MJML → HTML and plain text once per campaign, with placeholders for the per-recipient values;
+ * `fillNewsletter` then only joins precomputed segments (listmonk's "compile once" model).
+ */
+
+export interface Brand {
+  publicUrl: string;
+  privacyContact: string;
+}
+
+/** `html` and `text` still contain the per-recipient placeholders. */
+export interface CompiledNewsletter {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface RecipientValues {
+  firstName?: string | null;
+  unsubscribeUrl: string;
+}
+
+export interface RenderIssue {
+  path: string;
+  message: string;
+}
+
+export class NewsletterRenderError extends Error {
+  readonly errors: RenderIssue[];
+
+  constructor(errors: RenderIssue[]) {
+    super(
+      `Newsletter cannot be rendered: ${errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ')}`,
+    );
+    this.name = 'NewsletterRenderError';
+    this.errors = errors;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MJML (CommonJS, no type declarations)
+
+interface MjmlIssue {
+  line: number;
+  message: string;
+  tagName: string;
+}
+
+type Mjml2Html = (
+  mjml: string,
+  options: { validationLevel: 'strict'; keepComments: boolean; fonts: Record<string, string> },
+) => Promise<{ html: string; errors: MjmlIssue[] }>;
+
+// mjml ships no types; this is its documented CommonJS entry point.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const mjml2html = require('mjml') as Mjml2Html;
+
+function isMjmlValidationError(err: unknown): err is Error & { errors: MjmlIssue[] } {
+  return err instanceof Error && Array.isArray((err as { errors?: unknown }).errors);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Templates: `{{name}}` inserts an already-escaped value, `{{#name}}…{{/name}}` keeps its content
+// only when the value is non-empty (optional fields). No nesting.
+
+const TEMPLATES_DIR = path.join(__dirname, '..', '..', 'templates', 'newsletter');
+type TemplateName = 'layout' | Block['type'];
+type TemplateValues = Record<string, string | undefined>;
+
+const templateCache = new Map<TemplateName, string>();
+const SECTION = /\{\{#(\w+)\}\}([\s\S]*?)\{\{\/\1\}\}/g;
+const VARIABLE = /\{\{(\w+)\}\}/g;
+
+function template(name: TemplateName): string {
+  let source = templateCache.get(name);
+  if (source === undefined) {
+    source = fs.readFileSync(path.join(TEMPLATES_DIR, `${name}.mjml`), 'utf8');
+    templateCache.set(name, source);
+  }
+  return source;
+}
+
+function interpolate(source: string, values: TemplateValues): string {
+  return source
+    .replace(SECTION, (_match, name: string, inner: string) => (values[name] ? inner : ''))
+    .replace(VARIABLE, (_match, name: string) => {
+      const value = values[name];
+      if (value === undefined) throw new Error(`Newsletter template value missing: ${name}`);
+      return value;
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escaping: MJML copies text and attribute values verbatim, so every user string passes here.
+
+const HTML_SPECIAL = /[&<>"']/g;
+const HTML_ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+export function escapeHtml(value: string): string {
+  return value.replace(HTML_SPECIAL, (ch) => HTML_ENTITIES[ch]);
+}
+
+function optionalHtml(value: string | undefined): string | undefined {
+  return value ? escapeHtml(value) : undefined;
+}
+
+/** Blank lines separate paragraphs; a single newline is a line break. */
+function paragraphsHtml(body: string | undefined): string | undefined {
+  const paragraphs = (body ?? '')
+    .replace(/\r\n?/g, '\n')
+    .split(/\n[ \t]*\n/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (paragraphs.length === 0) return undefined;
+  return paragraphs.map((p) => `<p>${escapeHtml(p).replace(/[ \t]*\n[ \t]*/g, '<br>')}</p>`).join('');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocks
+
+function blockValues(block: Block): TemplateValues {
+  const common: TemplateValues = {
+    title: escapeHtml(block.title),
+    body: paragraphsHtml(block.body),
+    linkUrl: optionalHtml(block.link?.url),
+    linkLabel: optionalHtml(block.link?.label),
+  };
+  switch (block.type) {
+    case 'activity':
+      return {
+        ...common,
+        time: escapeHtml(formatActivityTime(block.startsAt)),
+        location: optionalHtml(block.location),
+        imageUrl: optionalHtml(block.imageUrl),
+      };
+    case 'news':
+      return { ...common, imageUrl: optionalHtml(block.imageUrl) };
+    case 'offer':
+      return {
+        ...common,
+        code: optionalHtml(block.code),
+        validUntil: block.validUntil ? escapeHtml(formatValidUntil(block.validUntil)) : undefined,
+      };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-recipient placeholders. A fresh random nonce per compile means no campaign text can
+// contain (and so hijack) a placeholder of its own rendering.
+
+type Slot = 'greeting' | 'unsubscribeUrl';
+const SLOT_BY_MARKER_NAME: Record<string, Slot> = { GREETING: 'greeting', UNSUB: 'unsubscribeUrl' };
+const ANY_MARKER = /%%KK_[0-9a-f]{24}_(GREETING|UNSUB)%%/g;
+
+interface Markers {
+  greeting: string;
+  unsubscribeUrl: string;
+  pattern: RegExp;
+}
+
+function createMarkers(): Markers {
+  const nonce = crypto.randomBytes(12).toString('hex');
+  return {
+    greeting: `%%KK_${nonce}_GREETING%%`,
+    unsubscribeUrl: `%%KK_${nonce}_UNSUB%%`,
+    pattern: new RegExp(`%%KK_${nonce}_(GREETING|UNSUB)%%`, 'g'),
+  };
+}
+
+/** `parts` interleave with `slots`: parts[0] slots[0] parts[1] … parts[n]. */
+interface FillPlan {
+  parts: string[];
+  slots: Slot[];
+}
+
+interface CompiledPlans {
+  html: FillPlan;
+  text: FillPlan;
+}
+
+const plans = new WeakMap<CompiledNewsletter, CompiledPlans>();
+
+function planFill(document: string, pattern: RegExp): FillPlan {
+  const parts: string[] = [];
+  const slots: Slot[] = [];
+  let last = 0;
+  for (const match of document.matchAll(pattern)) {
+    parts.push(document.slice(last, match.index));
+    slots.push(SLOT_BY_MARKER_NAME[match[1]]);
+    last = match.index + match[0].length;
+  }
+  parts.push(document.slice(last));
+  if (!slots.includes('unsubscribeUrl'))
+    throw new Error('Compiled newsletter has no unsubscribe placeholder');
+  return { parts, slots };
+}
+
+function planCompiled(compiled: CompiledNewsletter, pattern: RegExp): CompiledPlans {
+  return { html: planFill(compiled.html, pattern), text: planFill(compiled.text, pattern) };
+}
+
+/** Compiled objects not made in this process (e.g. loaded from storage) are planned once, on first fill. */
+function plansOf(compiled: CompiledNewsletter): CompiledPlans {
+  let found = plans.get(compiled);
+  if (!found) {
+    found = planCompiled(compiled, ANY_MARKER);
+    plans.set(compiled, found);
+  }
+  return found;
+}
+
+function joinPlan(plan: FillPlan, values: Record<Slot, string>): string {
+  let out = plan.parts[0];
+  for (let i = 0; i < plan.slots.length; i++) out += values[plan.slots[i]] + plan.parts[i + 1];
+  return out;
+}
+
+function greetingFor(firstName: string | null | undefined): string {
+  const name = firstName?.replace(/\s+/g, ' ').trim();
+  return name ? `Hei ${name},` : 'Hei,';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compile
+
+interface LineRange {
+  start: number;
+  end: number;
+}
+
+function countNewlines(text: string, from = 0, to = text.length): number {
+  let count = 0;
+  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) count++;
+  return count;
+}
+
+function composeMjml(content: NewsletterContent, brand: Brand, markers: Markers) {
+  const blockSources = content.blocks.map((block) => interpolate(template(block.type), blockValues(block)));
+  const source = interpolate(template('layout'), {
+    subject: escapeHtml(content.subject),
+    preheader: optionalHtml(content.preheader),
+    greeting: markers.greeting,
+    blocks: blockSources.join('\n'),
+    privacyContact: escapeHtml(brand.privacyContact),
+    unsubscribeUrl: markers.unsubscribeUrl,
+  });
+  return { source, blockLines: blockLineRanges(source, blockSources) };
+}
+
+/** Line ranges let an MJML error name the block it came from. */
+function blockLineRanges(source: string, blockSources: string[]): LineRange[] {
+  let line = 1 + countNewlines(source, 0, source.indexOf(blockSources[0]));
+  return blockSources.map((block) => {
+    const range = { start: line, end: line + countNewlines(block) };
+    line = range.end + 1;
+    return range;
+  });
+}
+
+function toRenderIssue(issue: MjmlIssue, blockLines: LineRange[]): RenderIssue {
+  const index = blockLines.findIndex((r) => issue.line >= r.start && issue.line <= r.end);
+  return {
+    path: index === -1 ? 'template' : `blocks.${index}`,
+    message: `MJML <${issue.tagName}> line ${issue.line}: ${issue.message}`,
+  };
+}
+
+function mjmlError(issues: MjmlIssue[], blockLines: LineRange[]): NewsletterRenderError {
+  return new NewsletterRenderError(issues.map((issue) => toRenderIssue(issue, blockLines)));
+}
+
+async function renderMjml(source: string, blockLines: LineRange[]): Promise<string> {
+  let result: Awaited<ReturnType<Mjml2Html>>;
+  try {
+    // fonts: {} — Helvetica/Arial are system fonts; no web-font links to third parties.
+    result = await mjml2html(source, { validationLevel: 'strict', keepComments: false, fonts: {} });
+  } catch (err) {
+    throw isMjmlValidationError(err) ? mjmlError(err.errors, blockLines) : err;
+  }
+  if (result.errors.length > 0) throw mjmlError(result.errors, blockLines);
+  // MJML's indentation is about a quarter of the bytes, and Gmail clips messages over 102 kB
+  // (hiding the unsubscribe footer). Safe: no <pre>, and user text holds no raw newlines.
+  return result.html.replace(/\n[ \t]+/g, '\n');
+}
+
+const htmlToText = compileHtmlToText({
+  wordwrap: 76,
+  selectors: [
+    { selector: 'img', format: 'skip' },
+    // mj-preview's hidden preheader: inbox preview only, noise in the text part.
+    { selector: 'div[style*="display:none"]', format: 'skip' },
+    { selector: 'a', options: { hideLinkHrefIfSameAsText: true, linkBrackets: ['[', ']'] } },
+    { selector: 'a[href^="mailto:"]', format: 'inline' },
+    { selector: 'h2', options: { uppercase: false } },
+  ],
+});
+
+function renderText(html: string): string {
+  return `${htmlToText(html)
+    .replace(/[ \t]+$/gm, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
+}
+
+function validateContent(content: NewsletterContent): NewsletterContent {
+  const parsed = newsletterContentSchema.safeParse(content);
+  if (!parsed.success) {
+    throw new NewsletterRenderError(
+      parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
+  }
+  return parsed.data;
+}
+
+/** Once per campaign. Throws NewsletterRenderError for invalid content or MJML errors. */
+export async function compileNewsletter(
+  content: NewsletterContent,
+  brand: Brand,
+): Promise<CompiledNewsletter> {
+  const valid = validateContent(content);
+  const markers = createMarkers();
+  const { source, blockLines } = composeMjml(valid, brand, markers);
+  const html = await renderMjml(source, blockLines);
+  // Frozen so the cached segments can never drift from html/text.
+  const compiled: CompiledNewsletter = Object.freeze({
+    subject: valid.subject,
+    html,
+    text: renderText(html),
+  });
+  plans.set(compiled, planCompiled(compiled, markers.pattern));
+  return compiled;
+}
+
+/** Once per recipient: joins precomputed segments; values are HTML-escaped in html, raw in text. */
+export function fillNewsletter(
+  compiled: CompiledNewsletter,
+  values: RecipientValues,
+): { subject: string; html: string; text: string } {
+  const { html, text } = plansOf(compiled);
+  const greeting = greetingFor(values.firstName);
+  return {
+    subject: compiled.subject,
+    html: joinPlan(html, {
+      greeting: escapeHtml(greeting),
+      unsubscribeUrl: escapeHtml(values.unsubscribeUrl),
+    }),
+    text: joinPlan(text, { greeting, unsubscribeUrl: values.unsubscribeUrl }),
+  };
+}

@@ -1,0 +1,127 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Logger } from '../logger';
+import type { Mailer, OutgoingMail } from '../mail/mailer';
+import { MailError } from '../mail/mailer';
+import { fromDbTime, toDbTime, type Clock } from '../db/time';
+
+/**
+ * Builds the mail of one kind for one member at send time, or returns null when it is no
+ * longer wanted (member gone, already confirmed). Composers create fresh tokens, so the
+ * outbox never stores an address or a token.
+ */
+export type MailComposer = (memberId: number) => Promise<OutgoingMail | null>;
+
+const MAX_ATTEMPTS = 12;
+const LEASE_MS = 60_000;
+
+/**
+ * Transactional mail (confirmation, privacy link) that must not be lost: enqueued in the same
+ * transaction as the change that needs it, sent right after commit, retried with backoff.
+ */
+export class OutboxService {
+  private readonly ds: DataSource;
+  private readonly mailer: Mailer;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly composers = new Map<string, MailComposer>();
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(deps: { dataSource: DataSource; mailer: Mailer; logger: Logger; clock: Clock }) {
+    this.ds = deps.dataSource;
+    this.mailer = deps.mailer;
+    this.logger = deps.logger;
+    this.clock = deps.clock;
+  }
+
+  register(kind: string, composer: MailComposer): void {
+    this.composers.set(kind, composer);
+  }
+
+  async enqueue(manager: EntityManager, memberId: number, kind: string): Promise<number> {
+    const now = toDbTime(this.clock());
+    const res = await manager
+      .createQueryBuilder()
+      .insert()
+      .into('mail_outbox')
+      .values({ member_id: memberId, kind, attempts: 0, next_attempt_at: now, created_at: now })
+      .execute();
+    return Number(res.identifiers[0]?.id ?? res.raw?.insertId ?? res.raw);
+  }
+
+  /** After commit: try to send now, without making the caller wait for SMTP. */
+  kick(): void {
+    const p: Promise<void> = this.processDue(20)
+      .then(() => undefined)
+      .catch((err) => this.logger.warn({ err: String(err) }, 'outbox kick failed'))
+      .finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all([...this.inflight]);
+  }
+
+  /** Sends what is due; returns how many were sent. */
+  async processDue(limit = 50): Promise<number> {
+    const now = this.clock();
+    const rows: Array<{ id: number; member_id: number; kind: string; attempts: number }> = await this.ds.query(
+      `SELECT id, member_id, kind, attempts FROM mail_outbox
+       WHERE next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ${Number(limit)}`,
+      [toDbTime(now), toDbTime(now)],
+    );
+    let sent = 0;
+    for (const row of rows) {
+      if (await this.lease(row.id, now)) sent += (await this.sendOne(row)) ? 1 : 0;
+    }
+    return sent;
+  }
+
+  private async lease(id: number, now: Date): Promise<boolean> {
+    const result = await this.ds
+      .createQueryBuilder()
+      .update('mail_outbox')
+      .set({ lease_until: toDbTime(new Date(now.getTime() + LEASE_MS)) })
+      .where('id = :id AND (lease_until IS NULL OR lease_until < :now)', { id, now: toDbTime(now) })
+      .execute();
+    return (result.affected ?? 0) === 1;
+  }
+
+  private async sendOne(row: { id: number; member_id: number; kind: string; attempts: number }): Promise<boolean> {
+    const composer = this.composers.get(row.kind);
+    try {
+      const mail = composer ? await composer(Number(row.member_id)) : null;
+      if (mail) await this.mailer.send(mail);
+      await this.ds.query('DELETE FROM mail_outbox WHERE id = ?', [row.id]);
+      if (mail) this.logger.info({ memberId: row.member_id, kind: row.kind }, 'transactional mail sent');
+      return !!mail;
+    } catch (err) {
+      const attempts = Number(row.attempts) + 1;
+      const permanent = err instanceof MailError && err.kind === 'permanent';
+      const message = err instanceof Error ? err.message.slice(0, 500) : 'unknown error';
+      if (permanent || attempts >= MAX_ATTEMPTS) {
+        this.logger.error({ memberId: row.member_id, kind: row.kind, attempts, error: message }, 'transactional mail given up');
+        await this.ds.query('DELETE FROM mail_outbox WHERE id = ?', [row.id]);
+        return false;
+      }
+      const delayMs = Math.min(30_000 * 2 ** (attempts - 1), 3_600_000);
+      await this.ds.query('UPDATE mail_outbox SET attempts = ?, next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?', [
+        attempts,
+        toDbTime(new Date(this.clock().getTime() + delayMs)),
+        message,
+        row.id,
+      ]);
+      this.logger.warn({ memberId: row.member_id, kind: row.kind, attempts, error: message }, 'transactional mail will be retried');
+      return false;
+    }
+  }
+
+  async pending(): Promise<Array<{ memberId: number; kind: string; attempts: number; nextAttemptAt: Date | null }>> {
+    const rows = await this.ds.query('SELECT member_id, kind, attempts, next_attempt_at FROM mail_outbox ORDER BY id');
+    return rows.map((r: Record<string, unknown>) => ({
+      memberId: Number(r.member_id),
+      kind: String(r.kind),
+      attempts: Number(r.attempts),
+      nextAttemptAt: fromDbTime(r.next_attempt_at),
+    }));
+  }
+}

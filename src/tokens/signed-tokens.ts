@@ -1,0 +1,56 @@
+import jwt from 'jsonwebtoken';
+import type { TokenKey } from '../config';
+
+/** What a signed token may do. A token of one scope is refused everywhere else. */
+export type TokenScope = 'unsubscribe';
+
+export interface TokenClaims {
+  scope: TokenScope;
+  memberId: number;
+}
+
+interface Payload {
+  s: string;
+  m: number;
+}
+
+/**
+ * Scoped HS256 tokens for links in e-mail. The header carries `kid`; the first key signs and
+ * every key verifies, so keys rotate without breaking links in newsletters already sent.
+ * Payload is kept tiny (no iat, short claim names) so the URL stays compact.
+ */
+export class SignedTokens {
+  private readonly byKid: Map<string, string>;
+  private readonly signer: TokenKey;
+
+  constructor(keys: readonly TokenKey[]) {
+    if (keys.length === 0) throw new Error('at least one token key is required');
+    this.signer = keys[0];
+    this.byKid = new Map(keys.map((k) => [k.kid, k.secret]));
+  }
+
+  sign(claims: TokenClaims): string {
+    const payload: Payload = { s: claims.scope, m: claims.memberId };
+    return jwt.sign(payload, this.signer.secret, {
+      algorithm: 'HS256',
+      noTimestamp: true,
+      header: { alg: 'HS256', kid: this.signer.kid },
+    });
+  }
+
+  /** Returns the claims when the token is genuine and of the expected scope; otherwise null. */
+  verify(token: string, scope: TokenScope): TokenClaims | null {
+    if (typeof token !== 'string' || token.length > 1000) return null;
+    const decoded = jwt.decode(token, { complete: true });
+    const kid = decoded && typeof decoded.header.kid === 'string' ? decoded.header.kid : undefined;
+    const secret = kid ? this.byKid.get(kid) : undefined;
+    if (!secret) return null;
+    try {
+      const p = jwt.verify(token, secret, { algorithms: ['HS256'] }) as Partial<Payload>;
+      if (p.s !== scope || !Number.isSafeInteger(p.m) || (p.m as number) <= 0) return null;
+      return { scope, memberId: p.m as number };
+    } catch {
+      return null;
+    }
+  }
+}
