@@ -20,6 +20,9 @@ export interface MemberDataParticipant {
   forget(manager: EntityManager, member: { id: number; email: string }, mode: 'leave' | 'erase'): Promise<void>;
   /** After commit: wait for anything in flight to this member (a send already handed to SMTP). */
   settle?(memberId: number): Promise<void>;
+  /** This room's part of the member's data export (art. 15/20), keyed by `name`. */
+  name?: string;
+  export?(manager: EntityManager, memberId: number): Promise<unknown>;
 }
 
 export interface MemberView {
