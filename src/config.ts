@@ -53,6 +53,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Where dev keys and the default SQLite file live. */
   DATA_DIR: z.string().default('./data'),
+  /** Delivery tuning: claim lease, first retry delay after a 4xx (doubles per attempt), attempts before failed. */
+  DELIVERY_LEASE_SECONDS: positiveInt(60),
+  DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().positive().default(60),
+  DELIVERY_MAX_ATTEMPTS: positiveInt(8),
   /** Retention limits (days). */
   RETENTION_PENDING_DAYS: positiveInt(14),
   RETENTION_REQUEST_NOTE_DAYS: positiveInt(365),
@@ -83,6 +87,7 @@ export interface Config {
   readonly dkim?: { domainName: string; keySelector: string; privateKey: string };
   readonly logLevel: string;
   readonly dataDir: string;
+  readonly delivery: { leaseMs: number; retryBaseMs: number; maxAttempts: number };
   readonly retention: { pendingDays: number; requestNoteDays: number; deliveryErrorDays: number };
 }
 
@@ -169,6 +174,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
+    delivery: {
+      leaseMs: e.DELIVERY_LEASE_SECONDS * 1000,
+      retryBaseMs: e.DELIVERY_RETRY_BASE_SECONDS * 1000,
+      maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
+    },
     retention: {
       pendingDays: e.RETENTION_PENDING_DAYS,
       requestNoteDays: e.RETENTION_REQUEST_NOTE_DAYS,

@@ -11,11 +11,15 @@ import { MemberEntity } from './members/member.entity';
 import { ConsentEventEntity } from './members/consent-event.entity';
 import { ConsentTexts } from './members/consent-texts';
 import { MembersService } from './members/members.service';
+import { CampaignEntity } from './campaigns/campaign.entity';
+import { CampaignsService } from './campaigns/campaigns.service';
+import { DeliveryStore } from './delivery/delivery.store';
+import { DeliveryService } from './delivery/delivery.service';
 import { Suppression } from './members/suppression';
 import { OutboxService } from './outbox/outbox.service';
 import { SignedTokens } from './tokens/signed-tokens';
 
-export const entities = [ApiClientEntity, MemberEntity, ConsentEventEntity];
+export const entities = [ApiClientEntity, MemberEntity, ConsentEventEntity, CampaignEntity];
 
 export interface Container {
   config: Config;
@@ -29,6 +33,9 @@ export interface Container {
   suppression: Suppression;
   outbox: OutboxService;
   members: MembersService;
+  campaigns: CampaignsService;
+  deliveryStore: DeliveryStore;
+  delivery: DeliveryService;
   close(): Promise<void>;
 }
 
@@ -51,6 +58,10 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   const suppression = new Suppression(config.suppressionKey);
   const outbox = new OutboxService({ dataSource, mailer, logger, clock });
   const members = new MembersService({ dataSource, config, consentTexts, outbox, suppression, logger, clock });
+  const campaigns = new CampaignsService({ dataSource, config, mailer, logger, clock });
+  const deliveryStore = new DeliveryStore({ dataSource });
+  const delivery = new DeliveryService({ dataSource, store: deliveryStore, campaigns, logger, clock });
+  members.addParticipant(delivery.participant());
 
   return {
     config,
@@ -64,6 +75,9 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     suppression,
     outbox,
     members,
+    campaigns,
+    deliveryStore,
+    delivery,
     async close() {
       await outbox.drain();
       await mailer.close();

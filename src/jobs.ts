@@ -1,9 +1,35 @@
 import type { Container } from './container';
+import { DeliveryWorker } from './delivery/delivery.worker';
 import type { Job } from './worker';
+
+/** Builds the delivery worker of this process from the configuration. */
+export function createDeliveryWorker(c: Container, overrides: Partial<ConstructorParameters<typeof DeliveryWorker>[0]['options']> = {}): DeliveryWorker {
+  const worker = new DeliveryWorker({
+    store: c.deliveryStore,
+    campaigns: c.delivery,
+    tokens: c.tokens,
+    mailer: c.mailer,
+    logger: c.logger,
+    clock: c.clock,
+    options: {
+      concurrency: c.config.smtpPoolSize,
+      sendRate: c.config.sendRate,
+      publicUrl: c.config.publicUrl,
+      mailFrom: c.config.mailFrom,
+      leaseMs: c.config.delivery.leaseMs,
+      retryBaseMs: c.config.delivery.retryBaseMs,
+      maxAttempts: c.config.delivery.maxAttempts,
+      ...overrides,
+    },
+  });
+  c.delivery.localWorker = worker;
+  return worker;
+}
 
 /** The background jobs a worker process runs. */
 export function backgroundJobs(c: Container): Job[] {
   return [
+    createDeliveryWorker(c),
     {
       name: 'outbox',
       intervalMs: 1000,

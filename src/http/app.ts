@@ -4,6 +4,8 @@ import type { Container } from '../container';
 import { AppError } from './errors';
 import { authenticate } from './auth';
 import { membersRoutes } from '../members/members.routes';
+import { campaignsRoutes } from '../campaigns/campaigns.routes';
+import { deliveryRoutes } from '../delivery/delivery.routes';
 import { confirmationRoutes } from '../members/confirmation.routes';
 
 const PROBLEM = 'application/problem+json';
@@ -35,6 +37,8 @@ export function createApp(c: Container): Express {
   v1.use(express.json({ limit: '512kb', strict: true, type: ['application/json', 'application/*+json'] }));
   v1.use(authenticate(c.clients));
   v1.use('/members', membersRoutes({ members: c.members }));
+  v1.use('/campaigns', campaignsRoutes({ campaigns: c.campaigns }));
+  v1.use('/campaigns', deliveryRoutes({ delivery: c.delivery }));
   v1.use((_req, _res, next) => next(new AppError(404, 'not-found', 'Not found', 'No such route')));
   app.use('/v1', v1, problemHandler(c));
 

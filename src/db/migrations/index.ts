@@ -1,4 +1,5 @@
 import { Initial1764072000000 } from './0001-initial';
+import { Delivery1764072300000 } from './1764072300000-delivery';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
-export const migrations = [Initial1764072000000];
+export const migrations = [Initial1764072000000, Delivery1764072300000];

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { SOURCES } from '../members/member.entity';
+import { emailSchema } from '../members/members.schema';
+import { blocksSchema, newsletterContentSchema } from '../newsletter/blocks.schema';
+import { CAMPAIGN_STATUSES } from './campaign.entity';
+
+const name = z.string().trim().min(1, { error: 'must not be empty' }).max(200, { error: 'must be at most 200 characters' });
+// The same rules the renderer applies, so a body that passes here also compiles.
+const subject = newsletterContentSchema.shape.subject;
+const preheader = newsletterContentSchema.shape.preheader.unwrap();
+const partnerId = z.string().trim().min(1).max(100);
+
+/** Each given list narrows the audience; an empty or absent list does not filter. */
+export const audienceSchema = z.strictObject({
+  sources: z.array(z.enum(SOURCES)).max(SOURCES.length * 2).optional(),
+  partnerIds: z.array(partnerId).max(500, { error: 'must have at most 500 partner ids' }).optional(),
+});
+
+export const createCampaignSchema = z.strictObject({
+  name,
+  subject,
+  preheader: preheader.optional(),
+  audience: audienceSchema.nullable().optional(),
+  blocks: blocksSchema,
+});
+export type CreateCampaignInput = z.infer<typeof createCampaignSchema>;
+
+/** `null` clears the preheader, or resets the audience to every active member. */
+export const patchCampaignSchema = z
+  .strictObject({
+    name: name.optional(),
+    subject: subject.optional(),
+    preheader: preheader.nullable().optional(),
+    audience: audienceSchema.nullable().optional(),
+    blocks: blocksSchema.optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change' });
+export type PatchCampaignInput = z.infer<typeof patchCampaignSchema>;
+
+export const listCampaignsQuerySchema = z.strictObject({
+  status: z.enum(CAMPAIGN_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,10}$/, { message: 'invalid cursor' })
+    .transform(Number)
+    .optional(),
+});
+export type ListCampaignsQuery = z.infer<typeof listCampaignsQuerySchema>;
+
+/** `?sources=a,b&partnerIds=x,y` (or the keys repeated). */
+const commaList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) =>
+    (Array.isArray(v) ? v : [v])
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+export const audienceCountQuerySchema = z.strictObject({
+  sources: commaList.pipe(z.array(z.enum(SOURCES))).optional(),
+  partnerIds: commaList.pipe(z.array(partnerId).max(500)).optional(),
+});
+
+export const audienceCountBodySchema = z.strictObject({
+  audience: audienceSchema.nullable().optional(),
+});
+
+export const testSendSchema = z.strictObject({
+  to: z
+    .array(emailSchema)
+    .min(1, { error: 'must list at least 1 address' })
+    .max(10, { error: 'must list at most 10 addresses' }),
+});
+
+export const previewQuerySchema = z.strictObject({
+  format: z.enum(['html', 'text']).default('html'),
+});

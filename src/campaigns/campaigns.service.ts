@@ -1,0 +1,381 @@
+import type { DataSource, EntityManager, Repository } from 'typeorm';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { toDbTime, type Clock } from '../db/time';
+import { AppError, conflict, notFound } from '../http/errors';
+import { MailError, type Mailer } from '../mail/mailer';
+import type { Source } from '../members/member.entity';
+import type { Block, NewsletterContent } from '../newsletter/blocks.schema';
+import {
+  compileNewsletter,
+  fillNewsletter,
+  NewsletterRenderError,
+  type Brand,
+  type CompiledNewsletter,
+} from '../newsletter/renderer';
+import { CampaignEntity, type Campaign, type CampaignStatus } from './campaign.entity';
+import type { CreateCampaignInput, ListCampaignsQuery, PatchCampaignInput } from './campaigns.schema';
+
+/** Who receives a campaign: active members, narrowed by each list given. */
+export interface Audience {
+  sources?: Source[];
+  partnerIds?: string[];
+}
+
+export interface CampaignView {
+  id: number;
+  status: CampaignStatus;
+  name: string;
+  subject: string;
+  preheader: string | null;
+  /** null = every active member. */
+  audience: Audience | null;
+  blocks: Block[];
+  createdAt: string;
+  updatedAt: string;
+  scheduledAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** While draft or scheduled: active members matching the audience now. Once sending began: the number enqueued. */
+  recipients: number | null;
+}
+
+const SQL_ALIAS = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PREVIEW_FIRST_NAME = 'Kari';
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
+/**
+ * SQL WHERE fragment over the members table (aliased `alias`) with `?` placeholders, for
+ * `dataSource.query`/`manager.query` on SQLite and MySQL alike. Only `active` members are
+ * ever in an audience; each non-empty list narrows it.
+ */
+export function audienceFilter(audience: Audience | null, alias = 'm'): { sql: string; params: unknown[] } {
+  if (!SQL_ALIAS.test(alias)) throw new TypeError(`not a SQL alias: ${alias}`);
+  const clauses = [`${alias}.status = 'active'`];
+  const params: unknown[] = [];
+  const sources = [...new Set(audience?.sources ?? [])];
+  if (sources.length > 0) {
+    clauses.push(`${alias}.source IN (${placeholders(sources.length)})`);
+    params.push(...sources);
+  }
+  const partnerIds = [...new Set(audience?.partnerIds ?? [])];
+  if (partnerIds.length > 0) {
+    clauses.push(`${alias}.partner_id IN (${placeholders(partnerIds.length)})`);
+    params.push(...partnerIds);
+  }
+  return { sql: clauses.join(' AND '), params };
+}
+
+/** Drops empty lists and duplicates, so the stored audience says exactly what filters. */
+function normalizeAudience(audience: Audience | null | undefined): Audience | null {
+  const out: Audience = {};
+  if (audience?.sources?.length) out.sources = [...new Set(audience.sources)];
+  if (audience?.partnerIds?.length) out.partnerIds = [...new Set(audience.partnerIds)];
+  return out.sources || out.partnerIds ? out : null;
+}
+
+function contentOf(c: Pick<Campaign, 'subject' | 'preheader' | 'blocksJson'>): NewsletterContent {
+  return { subject: c.subject, preheader: c.preheader ?? undefined, blocks: JSON.parse(c.blocksJson) as Block[] };
+}
+
+function storedRender(c: Campaign): CompiledNewsletter | null {
+  if (c.compiledHtml === null || c.compiledText === null) return null;
+  return Object.freeze({ subject: c.subject, html: c.compiledHtml, text: c.compiledText });
+}
+
+/** Newsletters: authoring, audience, preview, test send, and the frozen render the delivery engine sends. */
+export class CampaignsService {
+  private readonly ds: DataSource;
+  private readonly config: Config;
+  private readonly mailer: Mailer;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly brand: Brand;
+  /** Frozen renders by campaign id: they never change once sending began (only drafts are edited). */
+  private readonly compiledCache = new Map<number, CompiledNewsletter>();
+
+  constructor(deps: { dataSource: DataSource; config: Config; mailer: Mailer; logger: Logger; clock: Clock }) {
+    this.ds = deps.dataSource;
+    this.config = deps.config;
+    this.mailer = deps.mailer;
+    this.logger = deps.logger;
+    this.clock = deps.clock;
+    this.brand = { publicUrl: deps.config.publicUrl, privacyContact: deps.config.privacyContact };
+  }
+
+  /** Stands in for the per-member `/u/{token}` in previews and test mail; it unsubscribes nobody. */
+  get previewUnsubscribeUrl(): string {
+    return `${this.config.publicUrl}/u/forhandsvisning`;
+  }
+
+  private repo(manager?: EntityManager): Repository<Campaign> {
+    return (manager ?? this.ds.manager).getRepository(CampaignEntity);
+  }
+
+  // ---- reading ----
+
+  async findById(id: number, manager?: EntityManager): Promise<Campaign | null> {
+    return this.repo(manager).findOneBy({ id });
+  }
+
+  private async require(id: number): Promise<Campaign> {
+    const c = await this.findById(id);
+    if (!c) throw notFound('campaign');
+    return c;
+  }
+
+  audienceOf(c: Campaign): Audience | null {
+    return c.audienceJson ? (JSON.parse(c.audienceJson) as Audience) : null;
+  }
+
+  present(c: Campaign, recipients?: number): CampaignView {
+    const live = c.status === 'draft' || c.status === 'scheduled';
+    return {
+      id: c.id,
+      status: c.status,
+      name: c.name,
+      subject: c.subject,
+      preheader: c.preheader,
+      audience: this.audienceOf(c),
+      blocks: JSON.parse(c.blocksJson) as Block[],
+      createdAt: c.createdAt.toISOString(),
+      updatedAt: c.updatedAt.toISOString(),
+      scheduledAt: iso(c.scheduledAt),
+      startedAt: iso(c.startedAt),
+      finishedAt: iso(c.finishedAt),
+      recipients: recipients ?? (live ? null : c.total),
+    };
+  }
+
+  /** Active members the audience reaches right now. */
+  async audienceCount(audience: Audience | null, manager?: EntityManager): Promise<number> {
+    const { sql, params } = audienceFilter(normalizeAudience(audience));
+    const [row] = await (manager ?? this.ds.manager).query(`SELECT COUNT(*) AS n FROM members m WHERE ${sql}`, params);
+    return Number(row?.n ?? 0);
+  }
+
+  private async view(c: Campaign): Promise<CampaignView> {
+    const live = c.status === 'draft' || c.status === 'scheduled';
+    return this.present(c, live ? await this.audienceCount(this.audienceOf(c)) : undefined);
+  }
+
+  async get(id: number): Promise<CampaignView> {
+    return this.view(await this.require(id));
+  }
+
+  /** Newest first. */
+  async list(q: ListCampaignsQuery): Promise<{ items: CampaignView[]; nextCursor: string | null }> {
+    const qb = this.repo().createQueryBuilder('c').orderBy('c.id', 'DESC').take(q.limit + 1);
+    if (q.status) qb.andWhere('c.status = :status', { status: q.status });
+    if (q.cursor) qb.andWhere('c.id < :cursor', { cursor: q.cursor });
+    const rows = await qb.getMany();
+    const more = rows.length > q.limit;
+    const page = rows.slice(0, q.limit);
+    // Campaigns often share an audience: count each distinct one once.
+    const counts = new Map<string, Promise<number>>();
+    const items = await Promise.all(
+      page.map(async (c) => {
+        if (c.status !== 'draft' && c.status !== 'scheduled') return this.present(c);
+        const key = c.audienceJson ?? '';
+        if (!counts.has(key)) counts.set(key, this.audienceCount(this.audienceOf(c)));
+        return this.present(c, await counts.get(key));
+      }),
+    );
+    return { items, nextCursor: more ? String(page[page.length - 1].id) : null };
+  }
+
+  // ---- authoring ----
+
+  /** Compiles to validate too: MJML problems are 422 with block paths, before anything is stored. */
+  private async compileContent(content: NewsletterContent): Promise<CompiledNewsletter> {
+    try {
+      return await compileNewsletter(content, this.brand);
+    } catch (err) {
+      if (err instanceof NewsletterRenderError) {
+        throw new AppError(422, 'validation', 'Validation failed', 'The newsletter cannot be rendered', err.errors);
+      }
+      throw err;
+    }
+  }
+
+  async create(input: CreateCampaignInput): Promise<CampaignView> {
+    const preheader = input.preheader || null;
+    await this.compileContent({ subject: input.subject, preheader: preheader ?? undefined, blocks: input.blocks });
+    const audience = normalizeAudience(input.audience);
+    const now = this.clock();
+    const row: Omit<Campaign, 'id'> = {
+      name: input.name,
+      subject: input.subject,
+      preheader,
+      audienceJson: audience ? JSON.stringify(audience) : null,
+      blocksJson: JSON.stringify(input.blocks),
+      status: 'draft',
+      scheduledAt: null,
+      startedAt: null,
+      finishedAt: null,
+      compiledHtml: null,
+      compiledText: null,
+      total: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const res = await this.repo().insert(row);
+    const campaign: Campaign = { id: Number(res.identifiers[0].id), ...row };
+    this.logger.info({ campaignId: campaign.id }, 'campaign created');
+    return this.view(campaign);
+  }
+
+  /**
+   * Drafts only. Compiles outside any transaction, then writes only if nobody changed or sent the
+   * campaign meanwhile (updated_at as version), so a send that started in between is never overwritten.
+   */
+  async update(id: number, patch: PatchCampaignInput): Promise<CampaignView> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const c = await this.require(id);
+      if (c.status !== 'draft') throw conflict(`the campaign is ${c.status}; only a draft can be changed`);
+      const changes: Partial<Campaign> = {};
+      if (patch.name !== undefined) changes.name = patch.name;
+      if (patch.subject !== undefined) changes.subject = patch.subject;
+      if (patch.preheader !== undefined) changes.preheader = patch.preheader || null;
+      if (patch.audience !== undefined) {
+        const audience = normalizeAudience(patch.audience);
+        changes.audienceJson = audience ? JSON.stringify(audience) : null;
+      }
+      if (patch.blocks !== undefined) changes.blocksJson = JSON.stringify(patch.blocks);
+      const next: Campaign = { ...c, ...changes };
+      await this.compileContent(contentOf(next));
+      // Strictly later than the version read, so the next writer's check cannot match a stale read.
+      changes.updatedAt = new Date(Math.max(this.clock().getTime(), c.updatedAt.getTime() + 1));
+      changes.compiledHtml = null;
+      changes.compiledText = null;
+      const res = await this.repo()
+        .createQueryBuilder()
+        .update(CampaignEntity)
+        .set(changes)
+        .where('id = :id', { id })
+        .andWhere('status = :draft', { draft: 'draft' })
+        .andWhere('updated_at = :version', { version: toDbTime(c.updatedAt) })
+        .execute();
+      if (res.affected === 1) {
+        this.compiledCache.delete(id);
+        this.logger.info({ campaignId: id, fields: Object.keys(patch) }, 'campaign changed');
+        return this.view({ ...next, ...changes });
+      }
+    }
+    throw conflict('the campaign was changed by someone else meanwhile; try again');
+  }
+
+  // ---- rendering ----
+
+  /** A fresh compile of the stored content (placeholders still in). */
+  async compile(id: number): Promise<CompiledNewsletter> {
+    return this.compileContent(contentOf(await this.require(id)));
+  }
+
+  /** What members get: the frozen render once there is one, else a compile of the draft. */
+  private async renderOf(c: Campaign): Promise<CompiledNewsletter> {
+    return storedRender(c) ?? this.compileContent(contentOf(c));
+  }
+
+  async preview(id: number, format: 'html' | 'text'): Promise<string> {
+    const filled = fillNewsletter(await this.renderOf(await this.require(id)), {
+      firstName: PREVIEW_FIRST_NAME,
+      unsubscribeUrl: this.previewUnsubscribeUrl,
+    });
+    return format === 'text' ? filled.text : filled.html;
+  }
+
+  /**
+   * Sends the newsletter now to the listed addresses only, as members would get it (same headers)
+   * but marked as a test. No member, no ledger row. A refused mail → 502 with the reason.
+   */
+  async sendTest(id: number, to: string[]): Promise<{ sent: number }> {
+    const c = await this.require(id);
+    const filled = fillNewsletter(await this.renderOf(c), { firstName: null, unsubscribeUrl: this.previewUnsubscribeUrl });
+    const recipients = [...new Set(to)];
+    let sent = 0;
+    for (const address of recipients) {
+      try {
+        await this.mailer.send({
+          to: address,
+          subject: `[TEST] ${filled.subject}`,
+          html: filled.html,
+          text: filled.text,
+          listUnsubscribeUrl: this.previewUnsubscribeUrl,
+          headers: { 'X-Kundeklubb-Test': 'yes' },
+        });
+        sent++;
+      } catch (err) {
+        if (!(err instanceof MailError)) throw err;
+        this.logger.warn({ campaignId: id, sent, kind: err.kind, code: err.code, responseCode: err.responseCode }, 'test newsletter refused');
+        throw new AppError(
+          502,
+          'mail-failed',
+          'Mail not sent',
+          `The test mail could not be sent (${sent} of ${recipients.length} sent): ${err.message}`,
+        );
+      }
+    }
+    this.logger.info({ campaignId: id, sent }, 'test newsletter sent');
+    return { sent };
+  }
+
+  // ---- for the delivery engine ----
+
+  /** Conditional status change: only from one of `from`; true when this call made it. */
+  async setStatus(
+    manager: EntityManager,
+    id: number,
+    from: CampaignStatus[],
+    to: CampaignStatus,
+    extra: Partial<Campaign> = {},
+  ): Promise<boolean> {
+    if (from.length === 0) return false;
+    const res = await manager
+      .createQueryBuilder()
+      .update(CampaignEntity)
+      .set({ updatedAt: this.clock(), ...extra, status: to })
+      .where('id = :id', { id })
+      .andWhere('status IN (:...from)', { from })
+      .execute();
+    return res.affected === 1;
+  }
+
+  /**
+   * Renders the campaign once and stores it on the row, so every worker sends the same bytes.
+   * Idempotent: a campaign already frozen keeps (and returns) its stored render.
+   */
+  async freezeForSending(manager: EntityManager, id: number): Promise<CompiledNewsletter> {
+    const c = await this.findById(id, manager);
+    if (!c) throw notFound('campaign');
+    const stored = storedRender(c);
+    if (stored) return stored;
+    const compiled = await this.compileContent(contentOf(c));
+    const res = await manager
+      .createQueryBuilder()
+      .update(CampaignEntity)
+      .set({ compiledHtml: compiled.html, compiledText: compiled.text })
+      .where('id = :id', { id })
+      .andWhere('compiled_html IS NULL')
+      .execute();
+    if (res.affected === 1) return compiled;
+    // Another worker froze it first: use theirs.
+    const winner = await this.findById(id, manager);
+    const theirs = winner && storedRender(winner);
+    if (!theirs) throw new Error(`campaign ${id} could not be frozen`);
+    return theirs;
+  }
+
+  /** The frozen render, read once per process and campaign. Throws if the campaign was never frozen. */
+  async loadCompiled(id: number): Promise<CompiledNewsletter> {
+    const cached = this.compiledCache.get(id);
+    if (cached) return cached;
+    const c = await this.findById(id);
+    if (!c) throw notFound('campaign');
+    const stored = storedRender(c);
+    if (!stored) throw new Error(`campaign ${id} has no frozen render; call freezeForSending first`);
+    this.compiledCache.set(id, stored);
+    return stored;
+  }
+}

@@ -1,0 +1,25 @@
+import { DataSource, type EntityManager } from 'typeorm';
+
+/**
+ * Runs raw SQL with `?` placeholders on either driver and returns rows and the affected-row
+ * count (which TypeORM's plain `query()` loses for SQLite writes). Uses the manager's query
+ * runner inside a transaction, otherwise a short-lived one.
+ */
+export async function execute(
+  on: DataSource | EntityManager,
+  sql: string,
+  params: unknown[] = [],
+): Promise<{ affected: number; records: Record<string, unknown>[] }> {
+  const manager = on instanceof DataSource ? on.manager : on;
+  const own = manager.queryRunner ? undefined : manager.connection.createQueryRunner();
+  const runner = manager.queryRunner ?? own!;
+  try {
+    const res = await runner.query(sql, params, true);
+    return { affected: Number(res.affected ?? 0), records: (res.records as Record<string, unknown>[]) ?? [] };
+  } finally {
+    if (own) await own.release();
+  }
+}
+
+/** `?, ?, ?` for an IN list. */
+export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');

@@ -1,0 +1,269 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { execute, placeholders } from '../db/sql';
+import { fromDbTime, toDbTime } from '../db/time';
+
+export const DELIVERY_STATES = ['queued', 'sending', 'sent', 'failed', 'skipped'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+export interface ClaimedDelivery {
+  id: number;
+  campaignId: number;
+  memberId: number | null;
+  attempts: number;
+}
+
+/** What the worker needs of a recipient, read right before handoff. */
+export interface Recipient {
+  memberId: number;
+  email: string | null;
+  firstName: string | null;
+  status: string;
+}
+
+export interface DeliveryCounts {
+  total: number;
+  queued: number;
+  sending: number;
+  sent: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface Outcome {
+  id: number;
+  state: 'sent' | 'failed' | 'skipped';
+  error?: string;
+}
+
+/**
+ * The delivery ledger: one row per (campaign, member) with state
+ * queued → sending → sent | failed | skipped. The worker sees only this narrow store.
+ * Claims are conditional: on MySQL `SELECT … FOR UPDATE SKIP LOCKED` in a short transaction,
+ * on SQLite an UPDATE guarded by the expected state (SQLite has one writer at a time).
+ */
+export class DeliveryStore {
+  private readonly ds: DataSource;
+  private readonly mysql: boolean;
+
+  constructor(deps: { dataSource: DataSource }) {
+    this.ds = deps.dataSource;
+    this.mysql = deps.dataSource.options.type === 'mysql';
+  }
+
+  /** Snapshot of the audience: one queued row per matching member. Returns how many. */
+  async snapshot(manager: EntityManager, campaignId: number, audienceSql: { sql: string; params: unknown[] }, now: Date): Promise<number> {
+    const t = toDbTime(now);
+    const res = await execute(
+      manager,
+      `INSERT INTO deliveries (campaign_id, member_id, status, attempts, next_attempt_at, updated_at)
+       SELECT ?, m.id, 'queued', 0, ?, ? FROM members m WHERE ${audienceSql.sql}`,
+      [campaignId, t, t, ...audienceSql.params],
+    );
+    return res.affected;
+  }
+
+  /** Claims up to `limit` due rows of campaigns that are sending, with a lease for `workerId`. */
+  async claim(workerId: string, campaignIds: number[], limit: number, now: Date, leaseMs: number): Promise<ClaimedDelivery[]> {
+    if (campaignIds.length === 0 || limit <= 0) return [];
+    const due = toDbTime(now);
+    const lease = toDbTime(new Date(now.getTime() + leaseMs));
+    const where = `campaign_id IN (${placeholders(campaignIds.length)}) AND status = 'queued' AND next_attempt_at <= ?`;
+    if (this.mysql) {
+      return this.ds.transaction(async (m) => {
+        const picked = await execute(
+          m,
+          `SELECT id, campaign_id, member_id, attempts FROM deliveries WHERE ${where} ORDER BY id LIMIT ${Math.floor(limit)} FOR UPDATE SKIP LOCKED`,
+          [...campaignIds, due],
+        );
+        if (picked.records.length === 0) return [];
+        const ids = picked.records.map((r) => Number(r.id));
+        await execute(
+          m,
+          `UPDATE deliveries SET status = 'sending', claimed_by = ?, lease_until = ?, updated_at = ? WHERE id IN (${placeholders(ids.length)})`,
+          [workerId, lease, due, ...ids],
+        );
+        return picked.records.map(toClaimed);
+      });
+    }
+    // SQLite: the guarded UPDATE … RETURNING is atomic; only rows still queued can be taken.
+    const res = await execute(
+      this.ds,
+      `UPDATE deliveries SET status = 'sending', claimed_by = ?, lease_until = ?, updated_at = ?
+       WHERE id IN (SELECT id FROM deliveries WHERE ${where} ORDER BY id LIMIT ${Math.floor(limit)}) AND status = 'queued'
+       RETURNING id, campaign_id, member_id, attempts`,
+      [workerId, lease, due, ...campaignIds, due],
+    );
+    return res.records.map(toClaimed).sort((a, b) => a.id - b.id);
+  }
+
+  /** Keeps this worker's claims alive while it is still working on them. */
+  async renewLeases(workerId: string, now: Date, leaseMs: number): Promise<number> {
+    const res = await execute(this.ds, `UPDATE deliveries SET lease_until = ? WHERE claimed_by = ? AND status = 'sending'`, [
+      toDbTime(new Date(now.getTime() + leaseMs)),
+      workerId,
+    ]);
+    return res.affected;
+  }
+
+  /** Rows left `sending` by a dead worker go back to the queue once their lease ran out. */
+  async reapExpiredLeases(now: Date): Promise<number> {
+    const t = toDbTime(now);
+    const res = await execute(
+      this.ds,
+      `UPDATE deliveries SET status = 'queued', claimed_by = NULL, lease_until = NULL, updated_at = ? WHERE status = 'sending' AND lease_until < ?`,
+      [t, t],
+    );
+    return res.affected;
+  }
+
+  /** Recipient data for the re-check right before handoff (one indexed read by primary key). */
+  async recipient(memberId: number): Promise<Recipient | null> {
+    const res = await execute(this.ds, 'SELECT id, email, first_name, status FROM members WHERE id = ?', [memberId]);
+    const r = res.records[0];
+    return r ? { memberId: Number(r.id), email: (r.email as string) ?? null, firstName: (r.first_name as string) ?? null, status: String(r.status) } : null;
+  }
+
+  /** Records outcomes of this worker's claims; only rows still claimed by it change. */
+  async record(workerId: string, outcomes: Outcome[], now: Date): Promise<void> {
+    if (outcomes.length === 0) return;
+    const t = toDbTime(now);
+    const sent = outcomes.filter((o) => o.state === 'sent').map((o) => o.id);
+    const skipped = outcomes.filter((o) => o.state === 'skipped');
+    const failed = outcomes.filter((o) => o.state === 'failed');
+    const run = async (m: EntityManager) => {
+      if (sent.length) {
+        await execute(
+          m,
+          `UPDATE deliveries SET status = 'sent', sent_at = ?, updated_at = ?, attempts = attempts + 1, claimed_by = NULL, lease_until = NULL, last_error = NULL
+           WHERE id IN (${placeholders(sent.length)}) AND status = 'sending' AND claimed_by = ?`,
+          [t, t, ...sent, workerId],
+        );
+      }
+      for (const o of [...skipped, ...failed]) {
+        await execute(
+          m,
+          `UPDATE deliveries SET status = ?, updated_at = ?, attempts = attempts + ?, claimed_by = NULL, lease_until = NULL, last_error = ?
+           WHERE id = ? AND status = 'sending' AND claimed_by = ?`,
+          [o.state, t, o.state === 'failed' ? 1 : 0, o.error?.slice(0, 500) ?? null, o.id, workerId],
+        );
+      }
+    };
+    await this.ds.transaction(run);
+  }
+
+  /** A temporary failure: back to the queue for a later attempt. `countAttempt` false for outages not caused by the message. */
+  async retryLater(workerId: string, ids: number[], at: Date, error: string, countAttempt: boolean, now: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await execute(
+      this.ds,
+      `UPDATE deliveries SET status = 'queued', next_attempt_at = ?, attempts = attempts + ?, last_error = ?, claimed_by = NULL, lease_until = NULL, updated_at = ?
+       WHERE id IN (${placeholders(ids.length)}) AND status = 'sending' AND claimed_by = ?`,
+      [toDbTime(at), countAttempt ? 1 : 0, error.slice(0, 500), toDbTime(now), ...ids, workerId],
+    );
+  }
+
+  /** Gives back claims this worker will not send (shutdown, campaign paused). */
+  async release(workerId: string, ids?: number[]): Promise<number> {
+    const only = ids && ids.length ? ` AND id IN (${placeholders(ids.length)})` : '';
+    if (ids && ids.length === 0) return 0;
+    const res = await execute(
+      this.ds,
+      `UPDATE deliveries SET status = 'queued', claimed_by = NULL, lease_until = NULL WHERE claimed_by = ? AND status = 'sending'${only}`,
+      [workerId, ...(ids ?? [])],
+    );
+    return res.affected;
+  }
+
+  async counts(campaignId: number): Promise<DeliveryCounts> {
+    const res = await execute(this.ds, 'SELECT status, COUNT(*) AS n FROM deliveries WHERE campaign_id = ? GROUP BY status', [campaignId]);
+    const c: DeliveryCounts = { total: 0, queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
+    for (const r of res.records) {
+      const n = Number(r.n);
+      c[r.status as DeliveryState] = n;
+      c.total += n;
+    }
+    return c;
+  }
+
+  async hasUnfinished(campaignId: number): Promise<boolean> {
+    const res = await execute(this.ds, `SELECT 1 AS x FROM deliveries WHERE campaign_id = ? AND status IN ('queued', 'sending') LIMIT 1`, [campaignId]);
+    return res.records.length > 0;
+  }
+
+  /** Earliest time a queued row of these campaigns becomes due (for sleeping precisely). */
+  async nextDue(campaignIds: number[]): Promise<Date | null> {
+    if (campaignIds.length === 0) return null;
+    const res = await execute(
+      this.ds,
+      `SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE campaign_id IN (${placeholders(campaignIds.length)}) AND status = 'queued'`,
+      campaignIds,
+    );
+    return fromDbTime(res.records[0]?.t);
+  }
+
+  // ---- the member's side (leave, erasure, export) ----
+
+  /** Leaving: nothing queued for this member is sent any more. */
+  async skipQueuedFor(manager: EntityManager, memberId: number, now: Date): Promise<void> {
+    await execute(manager, `UPDATE deliveries SET status = 'skipped', last_error = 'left the club', updated_at = ? WHERE member_id = ? AND status = 'queued'`, [
+      toDbTime(now),
+      memberId,
+    ]);
+  }
+
+  /** Erasure: delivery rows stay as anonymous counts without the link to the person. */
+  async unlinkMember(manager: EntityManager, memberId: number): Promise<void> {
+    await execute(manager, 'UPDATE deliveries SET member_id = NULL WHERE member_id = ?', [memberId]);
+  }
+
+  async inFlightFor(memberId: number): Promise<boolean> {
+    const res = await execute(this.ds, `SELECT 1 AS x FROM deliveries WHERE member_id = ? AND status = 'sending' LIMIT 1`, [memberId]);
+    return res.records.length > 0;
+  }
+
+  async historyOf(manager: EntityManager, memberId: number): Promise<Array<{ campaignId: number; subject: string; status: string; sentAt: string | null }>> {
+    const res = await execute(
+      manager,
+      `SELECT d.campaign_id, c.subject, d.status, d.sent_at FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id WHERE d.member_id = ? ORDER BY d.id`,
+      [memberId],
+    );
+    return res.records.map((r) => ({
+      campaignId: Number(r.campaign_id),
+      subject: String(r.subject),
+      status: String(r.status),
+      sentAt: fromDbTime(r.sent_at)?.toISOString() ?? null,
+    }));
+  }
+
+  /** Retention: delivery error details (SMTP replies) older than `before` are cleared. */
+  async clearErrorDetails(before: Date): Promise<number> {
+    const res = await execute(this.ds, 'UPDATE deliveries SET last_error = NULL WHERE last_error IS NOT NULL AND updated_at < ?', [toDbTime(before)]);
+    return res.affected;
+  }
+
+  // ---- workers sharing SEND_RATE ----
+
+  async heartbeat(workerId: string, now: Date): Promise<void> {
+    const t = toDbTime(now);
+    const res = await execute(this.ds, 'UPDATE workers SET heartbeat_at = ? WHERE id = ?', [t, workerId]);
+    if (res.affected === 0) await execute(this.ds, 'INSERT INTO workers (id, heartbeat_at) VALUES (?, ?)', [workerId, t]);
+  }
+
+  async liveWorkers(now: Date, withinMs: number): Promise<number> {
+    const res = await execute(this.ds, 'SELECT COUNT(*) AS n FROM workers WHERE heartbeat_at >= ?', [toDbTime(new Date(now.getTime() - withinMs))]);
+    return Math.max(1, Number(res.records[0]?.n ?? 1));
+  }
+
+  async removeWorker(workerId: string, staleBefore: Date): Promise<void> {
+    await execute(this.ds, 'DELETE FROM workers WHERE id = ? OR heartbeat_at < ?', [workerId, toDbTime(staleBefore)]);
+  }
+}
+
+function toClaimed(r: Record<string, unknown>): ClaimedDelivery {
+  return {
+    id: Number(r.id),
+    campaignId: Number(r.campaign_id),
+    memberId: r.member_id === null || r.member_id === undefined ? null : Number(r.member_id),
+    attempts: Number(r.attempts),
+  };
+}

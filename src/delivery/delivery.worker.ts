@@ -1,0 +1,299 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Logger } from '../logger';
+import type { Clock } from '../db/time';
+import type { Mailer } from '../mail/mailer';
+import { MailError } from '../mail/mailer';
+import { fillNewsletter, type CompiledNewsletter } from '../newsletter/renderer';
+import type { SignedTokens } from '../tokens/signed-tokens';
+import type { Job } from '../worker';
+import type { ClaimedDelivery, DeliveryStore, Outcome } from './delivery.store';
+import { RateLimiter } from './rate-limiter';
+
+/** What the worker needs from the campaigns room. */
+export interface CampaignSource {
+  sendingCampaignIds(): Promise<number[]>;
+  compiled(campaignId: number): Promise<CompiledNewsletter>;
+  /** Campaigns whose time has come (scheduled) or whose ledger is done (sending → sent). */
+  housekeeping(): Promise<void>;
+}
+
+export interface WorkerOptions {
+  workerId?: string;
+  /** Parallel SMTP handoffs (the pool's connections). */
+  concurrency: number;
+  /** SEND_RATE: messages per second across all live workers. */
+  sendRate: number;
+  publicUrl: string;
+  mailFrom: string;
+  leaseMs?: number;
+  /** First retry delay after a 4xx; doubles per attempt. */
+  retryBaseMs?: number;
+  maxAttempts?: number;
+  /** Outcomes are recorded in small batches: this bounds the window of sent-but-not-recorded mail. */
+  flushMs?: number;
+  housekeepingMs?: number;
+}
+
+const HEARTBEAT_LIVE_MS = 15_000;
+
+/**
+ * The delivery worker: claim → re-check the member right before handoff → send → record.
+ * Sender loops pull from a small buffer of claimed rows, so the SMTP pool stays busy while
+ * claims stay short (a dead worker holds at most a buffer's worth, retaken after the lease).
+ */
+export class DeliveryWorker implements Job {
+  readonly name = 'delivery';
+  readonly intervalMs = 250;
+  readonly workerId: string;
+  private readonly store: DeliveryStore;
+  private readonly campaigns: CampaignSource;
+  private readonly tokens: SignedTokens;
+  private readonly mailer: Mailer;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly opts: Required<Omit<WorkerOptions, 'workerId'>>;
+  private readonly limiter: RateLimiter;
+  private readonly messageIdDomain: string;
+
+  private buffer: ClaimedDelivery[] = [];
+  private refilling: Promise<boolean> | null = null;
+  private exhausted = false;
+  private activeCampaigns = new Set<number>();
+  private activeCampaignsAt = 0;
+  private pending: Outcome[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private housekeepingTimer: NodeJS.Timeout | null = null;
+  private outageUntil = 0;
+  private outageDelayMs = 1000;
+  private stopping = false;
+  /** Members whose message is between the re-check and the end of the SMTP handoff. */
+  private readonly handingOff = new Map<number, number>();
+
+  constructor(deps: {
+    store: DeliveryStore;
+    campaigns: CampaignSource;
+    tokens: SignedTokens;
+    mailer: Mailer;
+    logger: Logger;
+    clock: Clock;
+    options: WorkerOptions;
+  }) {
+    this.store = deps.store;
+    this.campaigns = deps.campaigns;
+    this.tokens = deps.tokens;
+    this.mailer = deps.mailer;
+    this.logger = deps.logger;
+    this.clock = deps.clock;
+    const o = deps.options;
+    this.workerId = o.workerId ?? `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+    this.opts = {
+      concurrency: o.concurrency,
+      sendRate: o.sendRate,
+      publicUrl: o.publicUrl,
+      mailFrom: o.mailFrom,
+      leaseMs: o.leaseMs ?? 60_000,
+      retryBaseMs: o.retryBaseMs ?? 60_000,
+      maxAttempts: o.maxAttempts ?? 8,
+      flushMs: o.flushMs ?? 100,
+      housekeepingMs: o.housekeepingMs ?? 2_000,
+    };
+    this.limiter = new RateLimiter(o.sendRate);
+    this.messageIdDomain = /@([^>\s]+)/.exec(o.mailFrom)?.[1] ?? 'kundeklubb.local';
+  }
+
+  /** One pump: sends until nothing is claimable. The BackgroundWorker calls it again after intervalMs. */
+  async run(): Promise<boolean> {
+    if (!this.housekeepingTimer) await this.startHousekeeping();
+    if (this.stopping) return false;
+    await this.refreshActiveCampaigns(true);
+    if (this.activeCampaigns.size === 0) return false;
+    this.exhausted = false;
+    const loops = Array.from({ length: this.opts.concurrency }, () => this.senderLoop());
+    await Promise.all(loops);
+    await this.flush();
+    await this.campaigns.housekeeping();
+    return false;
+  }
+
+  private async senderLoop(): Promise<void> {
+    for (;;) {
+      if (this.stopping) return;
+      const item = await this.next();
+      if (!item) return;
+      await this.deliver(item);
+    }
+  }
+
+  private async next(): Promise<ClaimedDelivery | null> {
+    for (;;) {
+      if (this.stopping) return null;
+      const item = this.buffer.shift();
+      if (item) {
+        if (this.buffer.length < this.opts.concurrency) void this.refill();
+        return item;
+      }
+      if (this.exhausted && !this.refilling) return null;
+      const got = await this.refill();
+      if (!got && this.buffer.length === 0) {
+        this.exhausted = true;
+        return null;
+      }
+    }
+  }
+
+  private refill(): Promise<boolean> {
+    if (this.refilling) return this.refilling;
+    this.refilling = (async () => {
+      try {
+        const wait = this.outageUntil - Date.now();
+        if (wait > 0) await sleep(wait);
+        await this.refreshActiveCampaigns(false);
+        const ids = [...this.activeCampaigns];
+        // Half a second of this worker's share of the rate, at least two per connection.
+        const size = Math.max(this.opts.concurrency * 2, Math.min(200, Math.ceil(this.limiter.rate / 2)));
+        const claimed = await this.store.claim(this.workerId, ids, size - this.buffer.length, this.clock(), this.opts.leaseMs);
+        this.buffer.push(...claimed);
+        return claimed.length > 0;
+      } finally {
+        this.refilling = null;
+      }
+    })();
+    return this.refilling;
+  }
+
+  private async refreshActiveCampaigns(force: boolean): Promise<void> {
+    if (!force && Date.now() - this.activeCampaignsAt < 500) return;
+    this.activeCampaigns = new Set(await this.campaigns.sendingCampaignIds());
+    this.activeCampaignsAt = Date.now();
+  }
+
+  private async deliver(item: ClaimedDelivery): Promise<void> {
+    await this.refreshActiveCampaigns(false);
+    if (!this.activeCampaigns.has(item.campaignId)) {
+      // Paused or cancelled since the claim: give the row back untouched.
+      await this.store.release(this.workerId, [item.id]);
+      return;
+    }
+    if (item.memberId === null) return this.settleOutcome({ id: item.id, state: 'skipped', error: 'erased' });
+    await this.limiter.take();
+    const compiled = await this.campaigns.compiled(item.campaignId);
+    // The re-check: the last read before handoff. Someone who left or was restricted gets nothing.
+    const r = await this.store.recipient(item.memberId);
+    if (!r || r.status !== 'active' || !r.email) {
+      return this.settleOutcome({ id: item.id, state: 'skipped', error: r ? `member ${r.status}` : 'erased' });
+    }
+    this.handingOff.set(r.memberId, (this.handingOff.get(r.memberId) ?? 0) + 1);
+    try {
+      const unsubscribeUrl = `${this.opts.publicUrl}/u/${this.tokens.sign({ scope: 'unsubscribe', memberId: r.memberId })}`;
+      const mail = fillNewsletter(compiled, { firstName: r.firstName, unsubscribeUrl });
+      await this.mailer.send({
+        to: r.email,
+        subject: mail.subject,
+        html: mail.html,
+        text: mail.text,
+        // Fixed per campaign and member: a copy resent after a crash folds into the first.
+        messageId: `<kk.c${item.campaignId}.m${r.memberId}@${this.messageIdDomain}>`,
+        listUnsubscribeUrl: unsubscribeUrl,
+      });
+      this.outageDelayMs = 1000;
+      this.settleOutcome({ id: item.id, state: 'sent' });
+    } catch (err) {
+      await this.handleFailure(item, err);
+    } finally {
+      const n = (this.handingOff.get(r.memberId) ?? 1) - 1;
+      if (n <= 0) this.handingOff.delete(r.memberId);
+      else this.handingOff.set(r.memberId, n);
+    }
+  }
+
+  private async handleFailure(item: ClaimedDelivery, err: unknown): Promise<void> {
+    const now = this.clock();
+    if (err instanceof MailError && err.kind === 'transient') {
+      if (err.responseCode === undefined || err.code === 'ECLOSED') {
+        // The relay is unreachable: not this message's fault. Wait, then try again without using up an attempt.
+        this.outageUntil = Date.now() + this.outageDelayMs;
+        this.logger.warn({ campaignId: item.campaignId, delayMs: this.outageDelayMs, error: err.message }, 'SMTP unavailable; holding deliveries');
+        await this.store.retryLater(this.workerId, [item.id], new Date(now.getTime() + this.outageDelayMs), err.message, false, now);
+        this.outageDelayMs = Math.min(this.outageDelayMs * 2, 30_000);
+        return;
+      }
+      const attempts = item.attempts + 1;
+      if (attempts < this.opts.maxAttempts) {
+        const delay = this.opts.retryBaseMs * 2 ** (attempts - 1);
+        await this.store.retryLater(this.workerId, [item.id], new Date(now.getTime() + delay), err.message, true, now);
+        return;
+      }
+      return this.settleOutcome({ id: item.id, state: 'failed', error: `gave up after ${attempts} attempts: ${err.message}` });
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    this.logger.warn({ campaignId: item.campaignId, memberId: item.memberId, error: message }, 'delivery failed');
+    this.settleOutcome({ id: item.id, state: 'failed', error: message });
+  }
+
+  private settleOutcome(o: Outcome): void {
+    this.pending.push(o);
+    if (this.pending.length >= 100) void this.flush();
+    else if (!this.flushTimer) this.flushTimer = setTimeout(() => void this.flush(), this.opts.flushMs);
+  }
+
+  /** Writes buffered outcomes; serialised so two flushes never interleave. */
+  flush(): Promise<void> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = this.flushing
+      .then(() => this.store.record(this.workerId, batch, this.clock()))
+      .catch((err) => {
+        // Keep them: the next flush tries again; if we die, the lease returns the rows to the queue.
+        this.pending.unshift(...batch);
+        this.logger.error({ err: String(err), n: batch.length }, 'recording outcomes failed');
+      });
+    return this.flushing;
+  }
+
+  private async startHousekeeping(): Promise<void> {
+    await this.housekeeping();
+    this.housekeepingTimer = setInterval(() => void this.housekeeping(), this.opts.housekeepingMs);
+    this.housekeepingTimer.unref();
+  }
+
+  private async housekeeping(): Promise<void> {
+    try {
+      const now = this.clock();
+      await this.store.heartbeat(this.workerId, now);
+      const live = await this.store.liveWorkers(now, HEARTBEAT_LIVE_MS);
+      this.limiter.setRate(this.opts.sendRate / live);
+      await this.store.renewLeases(this.workerId, now, this.opts.leaseMs);
+      const reaped = await this.store.reapExpiredLeases(now);
+      if (reaped) this.logger.warn({ reaped }, 'retook deliveries from an expired claim');
+      await this.campaigns.housekeeping();
+    } catch (err) {
+      this.logger.error({ err: String(err) }, 'delivery housekeeping failed');
+    }
+  }
+
+  /** True while a message to this member is between the re-check and the end of its handoff. */
+  isHandingOff(memberId: number): boolean {
+    return this.handingOff.has(memberId);
+  }
+
+  /** Graceful stop: no new claims, in-flight sends finish, outcomes recorded, unsent claims released. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    while (this.handingOff.size > 0) await sleep(10);
+    await this.flush();
+    this.buffer = [];
+    const released = await this.store.release(this.workerId);
+    if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
+    this.housekeepingTimer = null;
+    await this.store.removeWorker(this.workerId, new Date(this.clock().getTime() - HEARTBEAT_LIVE_MS * 4));
+    this.logger.info({ workerId: this.workerId, released }, 'delivery worker stopped');
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,47 @@
+/**
+ * Token bucket: `take()` resolves when a message may go. The rate can change at run time
+ * (SEND_RATE is shared between the live workers). Burst is one second of rate at most.
+ */
+export class RateLimiter {
+  private tokens: number;
+  private last: number;
+  private ratePerSec: number;
+
+  constructor(ratePerSec: number, private readonly now: () => number = () => performance.now()) {
+    this.ratePerSec = ratePerSec;
+    this.tokens = Math.min(1, ratePerSec);
+    this.last = now();
+  }
+
+  setRate(ratePerSec: number): void {
+    this.refill();
+    this.ratePerSec = Math.max(0.1, ratePerSec);
+    this.tokens = Math.min(this.tokens, this.burst());
+  }
+
+  get rate(): number {
+    return this.ratePerSec;
+  }
+
+  private burst(): number {
+    return Math.max(1, this.ratePerSec);
+  }
+
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(this.burst(), this.tokens + ((t - this.last) / 1000) * this.ratePerSec);
+    this.last = t;
+  }
+
+  async take(): Promise<void> {
+    for (;;) {
+      this.refill();
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      const waitMs = ((1 - this.tokens) / this.ratePerSec) * 1000;
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.ceil(waitMs))));
+    }
+  }
+}

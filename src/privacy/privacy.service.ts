@@ -1,0 +1,285 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { toDbTime, type Clock } from '../db/time';
+import { AppError, notFound } from '../http/errors';
+import type { OutgoingMail } from '../mail/mailer';
+import type { OutboxService } from '../outbox/outbox.service';
+import type { SignedTokens } from '../tokens/signed-tokens';
+import { hashToken, newOpaqueToken } from '../tokens/opaque-tokens';
+import { fillTemplate, readTemplate } from '../templates';
+import { MemberEntity, type Member } from '../members/member.entity';
+import type { Suppression } from '../members/suppression';
+import type { LeaveChannel } from '../members/members.schema';
+import {
+  presentMember,
+  type ConsentEventView,
+  type MembersService,
+  type MemberView,
+} from '../members/members.service';
+import { maskEmail } from './mask-email';
+
+/**
+ * The data export (art. 15 and 20): the profile, the consent history, and one part per room
+ * that holds data about the member (`deliveries` from the delivery engine, `privacyRequests`
+ * from the request log, …), keyed by the participant's `name`.
+ */
+export interface MemberExport {
+  exportedAt: string;
+  member: MemberView;
+  consentEvents: ConsentEventView[];
+  deliveries: unknown[];
+  [part: string]: unknown;
+}
+
+/** Why a member was erased; recorded as the channel of the anonymous 'erasure' event. */
+export type EraseReason = 'staff' | 'privacy-link' | 'request' | 'retention';
+export type ExportChannel = 'staff' | 'privacy-link';
+
+export type UnsubscribeView = { state: 'invalid' } | { state: 'member'; maskedEmail: string } | { state: 'gone' };
+
+const PRIVACY_LINK_TTL_MS = 24 * 3600 * 1000;
+const PRIVACY_PURPOSE = 'privacy';
+const RESERVED_PARTS = new Set(['exportedAt', 'member', 'consentEvents']);
+
+/**
+ * The person's rights (CONTRACT §6): unsubscribe by signed link, the privacy link, export,
+ * erasure with suppression, restriction. Erasure is one transaction over every room that
+ * registered a MemberDataParticipant with the members service.
+ */
+export class PrivacyService {
+  private readonly ds: DataSource;
+  private readonly config: Config;
+  private readonly members: MembersService;
+  private readonly suppression: Suppression;
+  private readonly outbox: OutboxService;
+  private readonly tokens: SignedTokens;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+
+  constructor(deps: {
+    dataSource: DataSource;
+    config: Config;
+    members: MembersService;
+    suppression: Suppression;
+    outbox: OutboxService;
+    tokens: SignedTokens;
+    logger: Logger;
+    clock: Clock;
+  }) {
+    this.ds = deps.dataSource;
+    this.config = deps.config;
+    this.members = deps.members;
+    this.suppression = deps.suppression;
+    this.outbox = deps.outbox;
+    this.tokens = deps.tokens;
+    this.logger = deps.logger;
+    this.clock = deps.clock;
+    this.outbox.register('privacy-link', (memberId) => this.composePrivacyLink(memberId));
+  }
+
+  // ---- export ----
+
+  /** The export document; records an 'export' event (no personal data in it) in the same transaction. */
+  async exportMember(memberId: number, channel: ExportChannel): Promise<MemberExport> {
+    const doc = await this.ds.transaction(async (manager) => {
+      const m = await this.members.findMember(memberId, manager);
+      if (!m) throw notFound('member');
+      const doc = await this.buildExport(manager, m);
+      await this.members.recordEvent(manager, memberId, 'export', channel);
+      return doc;
+    });
+    this.logger.info({ memberId, channel }, 'member data exported');
+    return doc;
+  }
+
+  private async buildExport(manager: EntityManager, m: Member): Promise<MemberExport> {
+    const doc: MemberExport = {
+      exportedAt: this.clock().toISOString(),
+      member: presentMember(m),
+      consentEvents: await this.members.consentHistory(m.id, manager),
+      deliveries: [],
+    };
+    for (const p of this.members.participantsList) {
+      if (!p.name || !p.export || RESERVED_PARTS.has(p.name)) continue;
+      doc[p.name] = await p.export(manager, m.id);
+    }
+    return doc;
+  }
+
+  // ---- erasure ----
+
+  /**
+   * Art. 17: removes the member and every trace of the person in one transaction, keeping only
+   * the suppression HMAC (so the address is never mailed again unless it signs up anew) and
+   * anonymous evidence (consent events without member id, an 'erasure' event). Idempotent.
+   */
+  async erase(memberId: number, reason: EraseReason): Promise<{ erased: boolean }> {
+    const erased = await this.ds.transaction((manager) => this.eraseIn(manager, memberId, reason));
+    if (erased) await this.afterErasure(memberId, reason);
+    return { erased };
+  }
+
+  /**
+   * The erasure itself, inside the caller's transaction. `suppress: false` is for sign-ups that
+   * were never confirmed (see RetentionService). Callers run afterErasure() after commit.
+   */
+  async eraseIn(manager: EntityManager, memberId: number, reason: EraseReason, opts: { suppress: boolean } = { suppress: true }): Promise<boolean> {
+    const m = await this.members.lockMember(manager, memberId);
+    if (!m) return false;
+    const now = this.clock();
+    if (m.email && opts.suppress) await this.suppression.add(manager, m.email, 'erased', now);
+    // A member who already left has no address; rooms that key on it have forgotten it at leave.
+    for (const p of this.members.participantsList) await p.forget(manager, { id: m.id, email: m.email ?? '' }, 'erase');
+    await manager.query('UPDATE consent_events SET member_id = NULL WHERE member_id = ?', [m.id]);
+    await manager.query('DELETE FROM member_tokens WHERE member_id = ?', [m.id]);
+    await manager.query('DELETE FROM mail_outbox WHERE member_id = ?', [m.id]);
+    await manager.getRepository(MemberEntity).delete({ id: m.id });
+    await this.members.recordEvent(manager, null, 'erasure', reason);
+    return true;
+  }
+
+  async afterErasure(memberId: number, reason: EraseReason): Promise<void> {
+    await this.members.settle(memberId);
+    this.logger.info({ memberId, reason }, 'member erased');
+  }
+
+  // ---- restriction ----
+
+  /**
+   * Art. 18: a restricted member is kept but never mailed (the delivery engine sends only to
+   * `active`) and sign-ups leave the status alone; lifting returns the status held before.
+   */
+  async restrict(memberId: number, restricted: boolean): Promise<MemberView> {
+    const { member, changed } = await this.ds.transaction(async (manager) => {
+      const m = await this.members.lockMember(manager, memberId);
+      if (!m) throw notFound('member');
+      if (!m.email) throw new AppError(409, 'conflict', 'Conflict', 'the member has left; nothing is processed to restrict');
+      const now = this.clock();
+      let changes: Partial<Member> | null = null;
+      if (restricted && m.status !== 'restricted') {
+        changes = { status: 'restricted', statusBeforeRestriction: m.status, updatedAt: now };
+      } else if (!restricted && m.status === 'restricted') {
+        changes = { status: m.statusBeforeRestriction ?? 'active', statusBeforeRestriction: null, updatedAt: now };
+      }
+      if (!changes) return { member: m, changed: false };
+      await manager.getRepository(MemberEntity).update({ id: m.id }, changes);
+      await this.members.recordEvent(manager, m.id, restricted ? 'restriction' : 'restriction-lifted', 'staff');
+      return { member: { ...m, ...changes }, changed: true };
+    });
+    if (changed) {
+      // A newsletter already handed to SMTP cannot be recalled; wait for it so the answer is true.
+      await this.members.settle(memberId);
+      this.logger.info({ memberId, restricted }, restricted ? 'member restricted' : 'member restriction lifted');
+    }
+    return presentMember(member);
+  }
+
+  // ---- unsubscribe link (/u/) ----
+
+  /** For the GET page: changes nothing. */
+  async unsubscribeView(token: string): Promise<UnsubscribeView> {
+    const claims = this.tokens.verify(token, 'unsubscribe');
+    if (!claims) return { state: 'invalid' };
+    const m = await this.members.findMember(claims.memberId);
+    if (!m || !m.email) return { state: 'gone' };
+    return { state: 'member', maskedEmail: maskEmail(m.email) };
+  }
+
+  /** One-click or form unsubscribe. Idempotent: a member already gone is simply "done". */
+  async unsubscribe(token: string, channel: Extract<LeaveChannel, 'link' | 'one-click'>): Promise<'done' | 'invalid'> {
+    const claims = this.tokens.verify(token, 'unsubscribe');
+    if (!claims) return 'invalid';
+    await this.members.leave(claims.memberId, channel);
+    return 'done';
+  }
+
+  /**
+   * Mails a privacy link to the member's own address, never to anyone else: the unsubscribe
+   * token alone (a forwarded newsletter) must not let a stranger read or erase data. At most
+   * one such mail waits in the outbox per member.
+   */
+  async requestPrivacyLink(token: string): Promise<'sent' | 'unavailable' | 'invalid'> {
+    const claims = this.tokens.verify(token, 'unsubscribe');
+    if (!claims) return 'invalid';
+    const memberId = claims.memberId;
+    const outcome = await this.ds.transaction(async (manager) => {
+      const m = await this.members.lockMember(manager, memberId);
+      // Nothing but the confirmation is mailed to a pending sign-up (CONTRACT §4).
+      if (!m || !m.email || m.status === 'pending') return 'unavailable' as const;
+      const waiting = await manager.query('SELECT 1 AS x FROM mail_outbox WHERE member_id = ? AND kind = ?', [memberId, 'privacy-link']);
+      if (waiting.length === 0) await this.outbox.enqueue(manager, memberId, 'privacy-link');
+      return 'sent' as const;
+    });
+    if (outcome === 'sent') {
+      this.outbox.kick();
+      this.logger.info({ memberId }, 'privacy link requested');
+    }
+    return outcome;
+  }
+
+  private async composePrivacyLink(memberId: number): Promise<OutgoingMail | null> {
+    const m = await this.members.findMember(memberId);
+    if (!m || !m.email || m.status === 'pending') return null;
+    const { token, hash } = newOpaqueToken();
+    const now = this.clock();
+    await this.ds.query(
+      'INSERT INTO member_tokens (member_id, purpose, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+      [memberId, PRIVACY_PURPOSE, hash, toDbTime(now), toDbTime(new Date(now.getTime() + PRIVACY_LINK_TTL_MS))],
+    );
+    const values = { privacyUrl: `${this.config.publicUrl}/p/${token}`, privacyContact: this.config.privacyContact };
+    return {
+      to: m.email,
+      subject: 'Opplysningene dine i Sothys Kundeklubb',
+      html: fillTemplate(readTemplate('mail/privacy-link.html'), values),
+      text: fillTemplate(readTemplate('mail/privacy-link.txt'), values, false),
+    };
+  }
+
+  // ---- privacy link (/p/) ----
+
+  private async findPrivacyToken(manager: EntityManager, token: string): Promise<{ id: number; memberId: number } | null> {
+    if (typeof token !== 'string' || token.length < 20 || token.length > 200) return null;
+    const rows = await manager.query(
+      'SELECT id, member_id FROM member_tokens WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?',
+      [hashToken(token), PRIVACY_PURPOSE, toDbTime(this.clock())],
+    );
+    return rows[0] ? { id: Number(rows[0].id), memberId: Number(rows[0].member_id) } : null;
+  }
+
+  /** Is this a usable privacy link? Changes nothing (mail scanners fetch links). */
+  async checkPrivacyLink(token: string): Promise<boolean> {
+    return (await this.findPrivacyToken(this.ds.manager, token)) !== null;
+  }
+
+  /** The export shown on /p/; does not consume the token. null when the link is not usable. */
+  async exportByPrivacyLink(token: string): Promise<MemberExport | null> {
+    const row = await this.findPrivacyToken(this.ds.manager, token);
+    if (!row) return null;
+    try {
+      return await this.exportMember(row.memberId, 'privacy-link');
+    } catch (err) {
+      if (err instanceof AppError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** Erasure by the person: consumes the token and erases in one transaction. */
+  async eraseByPrivacyLink(token: string): Promise<boolean> {
+    const memberId = await this.ds.transaction(async (manager) => {
+      const row = await this.findPrivacyToken(manager, token);
+      if (!row) return null;
+      const used = await manager
+        .createQueryBuilder()
+        .update('member_tokens')
+        .set({ used_at: toDbTime(this.clock()) })
+        .where('id = :id AND used_at IS NULL', { id: row.id })
+        .execute();
+      if (used.affected !== 1) return null;
+      return (await this.eraseIn(manager, row.memberId, 'privacy-link')) ? row.memberId : null;
+    });
+    if (memberId === null) return false;
+    await this.afterErasure(memberId, 'privacy-link');
+    return true;
+  }
+}

@@ -1,0 +1,134 @@
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { toDbTime } from '../db/time';
+import type { PrivacyService } from './privacy.service';
+
+/** One retention rule: deletes or clears what is past its time and returns how many rows it touched. */
+export interface RetentionTask {
+  name: string;
+  run(now: Date): Promise<number>;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+const BATCH = 500;
+
+/**
+ * Keeps the policy's promises about time: never-confirmed sign-ups go after RETENTION_PENDING_DAYS,
+ * spent links at once, request-log notes (received e-mail) after about a year. Other rooms add
+ * their own rules with addTask(). Each run logs counts only.
+ */
+export class RetentionService {
+  private readonly ds: DataSource;
+  private readonly config: Config;
+  private readonly privacy: PrivacyService;
+  private readonly logger: Logger;
+  private readonly tasks: RetentionTask[] = [];
+
+  constructor(deps: { dataSource: DataSource; config: Config; privacy: PrivacyService; logger: Logger }) {
+    this.ds = deps.dataSource;
+    this.config = deps.config;
+    this.privacy = deps.privacy;
+    this.logger = deps.logger;
+    this.addTask({ name: 'pending-members', run: (now) => this.deletePendingMembers(now) });
+    this.addTask({ name: 'member-tokens', run: (now) => this.deleteSpentTokens(now) });
+    this.addTask({ name: 'request-notes', run: (now) => this.clearRequestNotes(now) });
+    this.addTask({ name: 'request-addresses', run: (now) => this.clearClosedRequestAddresses(now) });
+  }
+
+  addTask(task: RetentionTask): void {
+    if (this.tasks.some((t) => t.name === task.name)) throw new Error(`retention task "${task.name}" is already registered`);
+    this.tasks.push(task);
+  }
+
+  get taskNames(): string[] {
+    return this.tasks.map((t) => t.name);
+  }
+
+  /** Runs every task once. A failing task does not stop the others; the run then fails after logging. */
+  async run(now: Date): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    const failed: string[] = [];
+    for (const task of this.tasks) {
+      try {
+        counts[task.name] = await task.run(now);
+      } catch (err) {
+        failed.push(task.name);
+        this.logger.error({ task: task.name, err: String((err as Error)?.message ?? err) }, 'retention task failed');
+      }
+    }
+    this.logger.info({ counts, failed }, 'retention run');
+    if (failed.length) throw new Error(`retention tasks failed: ${failed.join(', ')}`);
+    return counts;
+  }
+
+  private cutoff(now: Date, days: number): string {
+    return toDbTime(new Date(now.getTime() - days * DAY_MS));
+  }
+
+  /**
+   * Sign-ups never confirmed are erased through the erasure path, but without a suppression entry:
+   * the address never consented, so there is nothing to honour and no reason to keep even its
+   * hash. An earlier suppression (a re-sign-up of an erased address) stays, since only confirming lifts it.
+   */
+  private async deletePendingMembers(now: Date): Promise<number> {
+    const cutoff = this.cutoff(now, this.config.retention.pendingDays);
+    let deleted = 0;
+    for (;;) {
+      const rows: Array<{ id: number }> = await this.ds.query(
+        `SELECT id FROM members WHERE status = ? AND created_at < ? ORDER BY id LIMIT ${BATCH}`,
+        ['pending', cutoff],
+      );
+      let progressed = 0;
+      for (const { id } of rows) {
+        const erased = await this.ds.transaction(async (manager) => {
+          // Re-checked under the row lock: a confirmation may have won the race.
+          const lock = this.ds.options.type === 'mysql' ? ' FOR UPDATE' : '';
+          const still = await manager.query(`SELECT 1 AS x FROM members WHERE id = ? AND status = ? AND created_at < ?${lock}`, [id, 'pending', cutoff]);
+          return still.length > 0 && (await this.privacy.eraseIn(manager, Number(id), 'retention', { suppress: false }));
+        });
+        if (erased) {
+          await this.privacy.afterErasure(Number(id), 'retention');
+          progressed++;
+        }
+      }
+      deleted += progressed;
+      if (rows.length < BATCH || progressed === 0) return deleted;
+    }
+  }
+
+  private async deleteSpentTokens(now: Date): Promise<number> {
+    const res = await this.ds
+      .createQueryBuilder()
+      .delete()
+      .from('member_tokens')
+      .where('expires_at <= :now OR used_at IS NOT NULL', { now: toDbTime(now) })
+      .execute();
+    return res.affected ?? 0;
+  }
+
+  /** The policy: received e-mail is kept about one year. A request's note is what we took from it. */
+  private async clearRequestNotes(now: Date): Promise<number> {
+    const res = await this.ds
+      .createQueryBuilder()
+      .update('privacy_requests')
+      .set({ note: null, updated_at: toDbTime(now) })
+      .where('note IS NOT NULL AND received_at < :cutoff', { cutoff: this.cutoff(now, this.config.retention.requestNoteDays) })
+      .execute();
+    return res.affected ?? 0;
+  }
+
+  /** Closed requests of the same age keep type, dates and outcome as evidence, not the address. */
+  private async clearClosedRequestAddresses(now: Date): Promise<number> {
+    const res = await this.ds
+      .createQueryBuilder()
+      .update('privacy_requests')
+      .set({ email: null, updated_at: toDbTime(now) })
+      .where('email IS NOT NULL AND status = :done AND received_at < :cutoff', {
+        done: 'done',
+        cutoff: this.cutoff(now, this.config.retention.requestNoteDays),
+      })
+      .execute();
+    return res.affected ?? 0;
+  }
+}
