@@ -62,6 +62,15 @@ export function buildCli(): Command {
       }),
     );
 
+  program
+    .command('retention')
+    .description('run the retention jobs once; prints the counts by task as one JSON line')
+    .action(() =>
+      withDatabase(async (c) => {
+        console.log(JSON.stringify(await c.retention.run(c.clock())));
+      }),
+    );
+
   const clients = program.command('clients').description('API clients and their tokens');
   clients
     .command('create')

@@ -18,8 +18,12 @@ import { DeliveryService } from './delivery/delivery.service';
 import { Suppression } from './members/suppression';
 import { OutboxService } from './outbox/outbox.service';
 import { SignedTokens } from './tokens/signed-tokens';
+import { PrivacyRequestEntity } from './privacy/privacy-request.entity';
+import { PrivacyService } from './privacy/privacy.service';
+import { PrivacyRequestsService } from './privacy/privacy-requests.service';
+import { RetentionService } from './privacy/retention.service';
 
-export const entities = [ApiClientEntity, MemberEntity, ConsentEventEntity, CampaignEntity];
+export const entities = [ApiClientEntity, MemberEntity, ConsentEventEntity, CampaignEntity, PrivacyRequestEntity];
 
 export interface Container {
   config: Config;
@@ -36,6 +40,9 @@ export interface Container {
   campaigns: CampaignsService;
   deliveryStore: DeliveryStore;
   delivery: DeliveryService;
+  privacy: PrivacyService;
+  privacyRequests: PrivacyRequestsService;
+  retention: RetentionService;
   close(): Promise<void>;
 }
 
@@ -62,6 +69,10 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   const deliveryStore = new DeliveryStore({ dataSource });
   const delivery = new DeliveryService({ dataSource, store: deliveryStore, campaigns, logger, clock });
   members.addParticipant(delivery.participant());
+  const privacy = new PrivacyService({ dataSource, config, members, suppression, outbox, tokens, logger, clock });
+  const privacyRequests = new PrivacyRequestsService({ dataSource, suppression, privacy, logger, clock });
+  members.addParticipant(privacyRequests);
+  const retention = new RetentionService({ dataSource, config, privacy, logger });
 
   return {
     config,
@@ -78,6 +89,9 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     campaigns,
     deliveryStore,
     delivery,
+    privacy,
+    privacyRequests,
+    retention,
     async close() {
       await outbox.drain();
       await mailer.close();

@@ -36,5 +36,13 @@ export function backgroundJobs(c: Container): Job[] {
       run: async () => (await c.outbox.processDue(50)) >= 50,
       stop: () => c.outbox.drain(),
     },
+    {
+      // Once at start, then daily. Every task is idempotent, so several workers running it is harmless.
+      name: 'retention',
+      intervalMs: 24 * 3600 * 1000,
+      run: async () => {
+        await c.retention.run(c.clock());
+      },
+    },
   ];
 }

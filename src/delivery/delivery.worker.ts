@@ -213,10 +213,13 @@ export class DeliveryWorker implements Job {
     if (err instanceof MailError && err.kind === 'transient') {
       if (err.responseCode === undefined || err.code === 'ECLOSED') {
         // The relay is unreachable: not this message's fault. Wait, then try again without using up an attempt.
-        this.outageUntil = Date.now() + this.outageDelayMs;
-        this.logger.warn({ campaignId: item.campaignId, delayMs: this.outageDelayMs, error: err.message }, 'SMTP unavailable; holding deliveries');
-        await this.store.retryLater(this.workerId, [item.id], new Date(now.getTime() + this.outageDelayMs), err.message, false, now);
-        this.outageDelayMs = Math.min(this.outageDelayMs * 2, 30_000);
+        // The loops fail together; only the first failure of an outage lengthens the wait.
+        if (Date.now() >= this.outageUntil) {
+          this.outageUntil = Date.now() + this.outageDelayMs;
+          this.logger.warn({ campaignId: item.campaignId, delayMs: this.outageDelayMs, error: err.message }, 'SMTP unavailable; holding deliveries');
+          this.outageDelayMs = Math.min(this.outageDelayMs * 2, 30_000);
+        }
+        await this.store.retryLater(this.workerId, [item.id], new Date(now.getTime() + (this.outageUntil - Date.now())), err.message, false, now);
         return;
       }
       const attempts = item.attempts + 1;

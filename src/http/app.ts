@@ -7,6 +7,9 @@ import { membersRoutes } from '../members/members.routes';
 import { campaignsRoutes } from '../campaigns/campaigns.routes';
 import { deliveryRoutes } from '../delivery/delivery.routes';
 import { confirmationRoutes } from '../members/confirmation.routes';
+import { privacyMemberRoutes, privacyRequestRoutes } from '../privacy/privacy.routes';
+import { unsubscribeRoutes } from '../privacy/unsubscribe.routes';
+import { privacyLinkRoutes } from '../privacy/privacy-link.routes';
 
 const PROBLEM = 'application/problem+json';
 
@@ -37,12 +40,16 @@ export function createApp(c: Container): Express {
   v1.use(express.json({ limit: '512kb', strict: true, type: ['application/json', 'application/*+json'] }));
   v1.use(authenticate(c.clients));
   v1.use('/members', membersRoutes({ members: c.members }));
+  v1.use('/members', privacyMemberRoutes({ privacy: c.privacy }));
+  v1.use('/privacy-requests', privacyRequestRoutes({ privacyRequests: c.privacyRequests }));
   v1.use('/campaigns', campaignsRoutes({ campaigns: c.campaigns }));
   v1.use('/campaigns', deliveryRoutes({ delivery: c.delivery }));
   v1.use((_req, _res, next) => next(new AppError(404, 'not-found', 'Not found', 'No such route')));
   app.use('/v1', v1, problemHandler(c));
 
   app.use('/c', confirmationRoutes({ members: c.members, config: c.config }));
+  app.use('/u', unsubscribeRoutes({ privacy: c.privacy, config: c.config }));
+  app.use('/p', privacyLinkRoutes({ privacy: c.privacy, config: c.config }));
 
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found');

@@ -161,14 +161,19 @@ export class PrivacyRequestsService implements MemberDataParticipant {
 
   // ---- MemberDataParticipant ----
 
-  /** Leaving and erasure both take the address out of the log; the HMAC keeps the requests linked. */
-  async forget(manager: EntityManager, member: { id: number; email: string }, _mode: 'leave' | 'erase'): Promise<void> {
+  /**
+   * Leaving and erasure both take the address out of the log; the HMAC keeps the requests linked.
+   * Erasure also clears the notes, which may describe the person: what stays is type, dates and outcome.
+   */
+  async forget(manager: EntityManager, member: { id: number; email: string }, mode: 'leave' | 'erase'): Promise<void> {
     if (!member.email) return;
+    const changes: Partial<PrivacyRequest> = { email: null, updatedAt: this.clock() };
+    if (mode === 'erase') changes.note = null;
     await manager
       .createQueryBuilder()
       .update(PrivacyRequestEntity)
-      .set({ email: null, updatedAt: this.clock() })
-      .where('email_hmac = :h AND email IS NOT NULL', { h: this.suppression.hmac(member.email) })
+      .set(changes)
+      .where(mode === 'erase' ? 'email_hmac = :h' : 'email_hmac = :h AND email IS NOT NULL', { h: this.suppression.hmac(member.email) })
       .execute();
   }
 

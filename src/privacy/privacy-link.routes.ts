@@ -1,0 +1,67 @@
+import express, { Router, type Response } from 'express';
+import type { Config } from '../config';
+import { handler } from '../http/validate';
+import { sendPage } from '../http/pages';
+import { limitPerToken } from '../http/rate-limit';
+import type { PrivacyService } from './privacy.service';
+import { ERASED_BODY, confirmEraseBody, dataPageBody, invalidLinkBody } from './privacy-pages';
+
+/**
+ * /p/:token, the 24-hour link mailed to the member's own address: a readable copy of the data,
+ * a JSON download, and erasure after a confirmation step. GETs never consume the link (mail
+ * scanners prefetch); only the confirmed erasure does.
+ */
+export function privacyLinkRoutes(deps: { privacy: PrivacyService; config: Config }): Router {
+  const { privacy, config } = deps;
+  const page = (res: Response, status: number, title: string, body: string) => sendPage(res, status, title, body, config.privacyContact);
+  const invalid = (res: Response) => page(res, 400, 'Lenken virker ikke', invalidLinkBody());
+  const limit = limitPerToken({
+    windowMs: 60_000,
+    max: 30,
+    onLimit: (_req, res) => page(res, 429, 'For mange forsøk', '<h1>For mange forsøk</h1><p>Vent litt og prøv igjen.</p>'),
+  });
+  const r = Router();
+
+  r.get(
+    '/:token',
+    limit,
+    handler(async (req, res) => {
+      const token = String(req.params.token);
+      const doc = await privacy.exportByPrivacyLink(token);
+      if (!doc) return invalid(res);
+      page(res, 200, 'Dine opplysninger', dataPageBody(token, doc));
+    }),
+  );
+
+  r.get(
+    '/:token/data.json',
+    limit,
+    handler(async (req, res) => {
+      const doc = await privacy.exportByPrivacyLink(String(req.params.token));
+      if (!doc) return invalid(res);
+      res
+        .status(200)
+        .set('Cache-Control', 'no-store')
+        .set('Referrer-Policy', 'no-referrer')
+        .set('Content-Disposition', 'attachment; filename="sothys-kundeklubb-opplysninger.json"')
+        .type('application/json')
+        .send(JSON.stringify(doc, null, 2));
+    }),
+  );
+
+  r.post(
+    '/:token/erase',
+    limit,
+    express.urlencoded({ extended: false, limit: '2kb' }),
+    handler(async (req, res) => {
+      const token = String(req.params.token);
+      if (req.body?.confirm !== 'ja') {
+        if (!(await privacy.checkPrivacyLink(token))) return invalid(res);
+        return page(res, 200, 'Slett opplysningene dine', confirmEraseBody(token));
+      }
+      if (!(await privacy.eraseByPrivacyLink(token))) return invalid(res);
+      page(res, 200, 'Opplysningene er slettet', ERASED_BODY);
+    }),
+  );
+  return r;
+}

@@ -1,0 +1,67 @@
+import { Router, type Response } from 'express';
+import type { Config } from '../config';
+import { handler } from '../http/validate';
+import { sendPage } from '../http/pages';
+import { limitPerToken } from '../http/rate-limit';
+import type { PrivacyService } from './privacy.service';
+import { LINK_SENT_BODY, UNSUBSCRIBED_BODY, invalidLinkBody, unsubscribeFormBody } from './privacy-pages';
+import { isOneClickBody, readBodyPrefix } from './read-body-prefix';
+
+/**
+ * /u/:token, the link in every newsletter (CONTRACT §6). GET shows one button and changes nothing
+ * (scanners and previews fetch it); POST unsubscribes at once, with or without a body, and always
+ * answers 200 with a page, never a redirect (RFC 8058). A bad token gets a 400 page that says nothing.
+ */
+export function unsubscribeRoutes(deps: { privacy: PrivacyService; config: Config }): Router {
+  const { privacy, config } = deps;
+  const page = (res: Response, status: number, title: string, body: string) => sendPage(res, status, title, body, config.privacyContact);
+  const invalid = (res: Response) => page(res, 400, 'Lenken virker ikke', invalidLinkBody());
+  const tooMany = (res: Response) => page(res, 429, 'For mange forsøk', '<h1>For mange forsøk</h1><p>Vent litt og prøv igjen.</p>');
+  const limit = limitPerToken({ windowMs: 60_000, max: 30, onLimit: (_req, res) => tooMany(res) });
+  // Each request mails the member: keep it to a few per quarter hour per link.
+  const linkLimit = limitPerToken({ windowMs: 15 * 60_000, max: 3, onLimit: (_req, res) => tooMany(res) });
+  const r = Router();
+
+  r.get(
+    '/:token',
+    limit,
+    handler(async (req, res) => {
+      const view = await privacy.unsubscribeView(String(req.params.token));
+      if (view.state === 'invalid') return invalid(res);
+      if (view.state === 'gone') return page(res, 200, 'Du er meldt av', UNSUBSCRIBED_BODY);
+      page(res, 200, 'Meld deg av', unsubscribeFormBody(String(req.params.token), view.maskedEmail));
+    }),
+  );
+
+  r.post(
+    '/:token',
+    limit,
+    handler(async (req, res) => {
+      const body = await readBodyPrefix(req);
+      const channel = isOneClickBody(req.get('content-type'), body) ? 'one-click' : 'link';
+      const outcome = await privacy.unsubscribe(String(req.params.token), channel);
+      if (outcome === 'invalid') return invalid(res);
+      page(res, 200, 'Du er meldt av', UNSUBSCRIBED_BODY);
+    }),
+  );
+
+  r.post(
+    '/:token/privacy-link',
+    linkLimit,
+    handler(async (req, res) => {
+      await readBodyPrefix(req, 1024);
+      const outcome = await privacy.requestPrivacyLink(String(req.params.token));
+      if (outcome === 'invalid') return invalid(res);
+      if (outcome === 'unavailable') {
+        return page(
+          res,
+          200,
+          'Ingen opplysninger',
+          `<h1>Vi kan ikke sende en lenke</h1><p>Vi har ingen e-postadresse å sende lenken til. Har du spørsmål, skriv til oss på adressen nederst på siden.</p>`,
+        );
+      }
+      page(res, 200, 'Sjekk e-posten din', LINK_SENT_BODY);
+    }),
+  );
+  return r;
+}

@@ -1,0 +1,38 @@
+import { maskEmail } from '../../src/privacy/mask-email';
+import { isOneClickBody } from '../../src/privacy/read-body-prefix';
+import { formatOsloDateTime } from '../../src/privacy/privacy-pages';
+
+describe('maskEmail', () => {
+  it('shows the first letter and the domain only', () => {
+    expect(maskEmail('kari.nordmann@example.no')).toBe('k***@example.no');
+    expect(maskEmail('a@b.no')).toBe('a***@b.no');
+    expect(maskEmail('nonsense')).toBe('***');
+  });
+});
+
+describe('isOneClickBody (RFC 8058)', () => {
+  it('recognises the urlencoded one-click body', () => {
+    expect(isOneClickBody('application/x-www-form-urlencoded', 'List-Unsubscribe=One-Click')).toBe(true);
+    expect(isOneClickBody(undefined, 'List-Unsubscribe=One-Click\r\n')).toBe(true);
+    expect(isOneClickBody('application/x-www-form-urlencoded', 'a=1&List-Unsubscribe=One-Click')).toBe(true);
+  });
+
+  it('recognises the multipart one-click body', () => {
+    const body =
+      '--xyz\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--xyz--\r\n';
+    expect(isOneClickBody('multipart/form-data; boundary=xyz', body)).toBe(true);
+  });
+
+  it('anything else is the page button', () => {
+    expect(isOneClickBody('application/x-www-form-urlencoded', '')).toBe(false);
+    expect(isOneClickBody('application/x-www-form-urlencoded', 'List-Unsubscribe=Other')).toBe(false);
+    expect(isOneClickBody('multipart/form-data; boundary=xyz', '--xyz\r\nContent-Disposition: form-data; name="x"\r\n\r\nOne-Click\r\n--xyz--')).toBe(false);
+  });
+});
+
+describe('formatOsloDateTime', () => {
+  it('shows Oslo time in Norwegian form, summer and winter', () => {
+    expect(formatOsloDateTime('2026-11-25T10:00:00.000Z')).toBe('25.11.2026 kl. 11.00');
+    expect(formatOsloDateTime('2026-07-01T22:30:00.000Z')).toBe('02.07.2026 kl. 00.30');
+  });
+});
