@@ -29,7 +29,7 @@ const sample: NewsletterContent = {
     },
     {
       type: 'news',
-      title: 'Nyhet: Hydra Hyaluronic Acid⁴ serum',
+      title: 'Hydra Hyaluronic Acid⁴: nytt fuktserum',
       body:
         'Et lett serum med fire typer hyaluronsyre som gir huden fukt i flere lag. ' +
         'Passer alle hudtyper, morgen og kveld, under dagkremen.',

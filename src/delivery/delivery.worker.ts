@@ -96,7 +96,7 @@ export class DeliveryWorker implements Job {
       leaseMs: o.leaseMs ?? 60_000,
       retryBaseMs: o.retryBaseMs ?? 60_000,
       maxAttempts: o.maxAttempts ?? 8,
-      flushMs: o.flushMs ?? 100,
+      flushMs: o.flushMs ?? 50,
       housekeepingMs: o.housekeepingMs ?? 2_000,
     };
     this.limiter = new RateLimiter(o.sendRate);
@@ -237,7 +237,7 @@ export class DeliveryWorker implements Job {
 
   private settleOutcome(o: Outcome): void {
     this.pending.push(o);
-    if (this.pending.length >= 100) void this.flush();
+    if (this.pending.length >= 50) void this.flush();
     else if (!this.flushTimer) this.flushTimer = setTimeout(() => void this.flush(), this.opts.flushMs);
   }
 
