@@ -18,6 +18,7 @@ import { DeliveryService } from './delivery/delivery.service';
 import { Suppression } from './members/suppression';
 import { OutboxService } from './outbox/outbox.service';
 import { SignedTokens } from './tokens/signed-tokens';
+import { Metrics } from './metrics';
 import { PrivacyRequestEntity } from './privacy/privacy-request.entity';
 import { PrivacyService } from './privacy/privacy.service';
 import { PrivacyRequestsService } from './privacy/privacy-requests.service';
@@ -32,6 +33,7 @@ export interface Container {
   dataSource: DataSource;
   mailer: Mailer;
   tokens: SignedTokens;
+  metrics: Metrics;
   clients: ClientsService;
   consentTexts: ConsentTexts;
   suppression: Suppression;
@@ -60,6 +62,7 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   const dataSource = overrides.dataSource ?? createDataSource(config.databaseUrl, entities);
   const mailer = overrides.mailer ?? createMailer(config, { poolSize: config.smtpPoolSize, logger });
   const tokens = new SignedTokens(config.tokenKeys);
+  const metrics = new Metrics({ dataSource });
   const clients = new ClientsService({ dataSource });
   const consentTexts = new ConsentTexts();
   const suppression = new Suppression(config.suppressionKey);
@@ -81,6 +84,7 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     dataSource,
     mailer,
     tokens,
+    metrics,
     clients,
     consentTexts,
     suppression,

@@ -11,6 +11,7 @@ export function createDeliveryWorker(c: Container, overrides: Partial<Constructo
     mailer: c.mailer,
     logger: c.logger,
     clock: c.clock,
+    metrics: c.metrics,
     options: {
       concurrency: c.config.smtpPoolSize,
       sendRate: c.config.sendRate,

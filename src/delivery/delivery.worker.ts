@@ -9,6 +9,7 @@ import type { SignedTokens } from '../tokens/signed-tokens';
 import type { Job } from '../worker';
 import type { ClaimedDelivery, DeliveryStore, Outcome } from './delivery.store';
 import { RateLimiter } from './rate-limiter';
+import type { Metrics } from '../metrics';
 
 /** What the worker needs from the campaigns room. */
 export interface CampaignSource {
@@ -55,6 +56,7 @@ export class DeliveryWorker implements Job {
   private readonly opts: Required<Omit<WorkerOptions, 'workerId'>>;
   private readonly limiter: RateLimiter;
   private readonly messageIdDomain: string;
+  private readonly metrics?: Metrics;
 
   private buffer: ClaimedDelivery[] = [];
   private refilling: Promise<boolean> | null = null;
@@ -78,8 +80,10 @@ export class DeliveryWorker implements Job {
     mailer: Mailer;
     logger: Logger;
     clock: Clock;
+    metrics?: Metrics;
     options: WorkerOptions;
   }) {
+    this.metrics = deps.metrics;
     this.store = deps.store;
     this.campaigns = deps.campaigns;
     this.tokens = deps.tokens;
@@ -198,6 +202,7 @@ export class DeliveryWorker implements Job {
         listUnsubscribeUrl: unsubscribeUrl,
       });
       this.outageDelayMs = 1000;
+      this.metrics?.newsletterSent();
       this.settleOutcome({ id: item.id, state: 'sent' });
     } catch (err) {
       await this.handleFailure(item, err);
@@ -210,8 +215,10 @@ export class DeliveryWorker implements Job {
 
   private async handleFailure(item: ClaimedDelivery, err: unknown): Promise<void> {
     const now = this.clock();
+    const unavailable = err instanceof MailError && err.kind === 'transient' && (err.responseCode === undefined || err.code === 'ECLOSED');
+    this.metrics?.smtpError(unavailable ? 'unavailable' : err instanceof MailError ? err.kind : 'permanent');
     if (err instanceof MailError && err.kind === 'transient') {
-      if (err.responseCode === undefined || err.code === 'ECLOSED') {
+      if (unavailable) {
         // The relay is unreachable: not this message's fault. Wait, then try again without using up an attempt.
         // The loops fail together; only the first failure of an outage lengthens the wait.
         if (Date.now() >= this.outageUntil) {

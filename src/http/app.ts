@@ -36,6 +36,13 @@ export function createApp(c: Container): Express {
       .catch(() => res.status(503).json({ status: 'database unreachable' }));
   });
 
+  app.get('/metrics', (_req, res, next) => {
+    c.metrics
+      .render()
+      .then((m) => res.type(m.contentType).send(m.body))
+      .catch(next);
+  });
+
   const v1 = express.Router();
   v1.use(express.json({ limit: '512kb', strict: true, type: ['application/json', 'application/*+json'] }));
   v1.use(authenticate(c.clients));
@@ -105,6 +112,7 @@ function accessLog(c: Container): RequestHandler {
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       const route = routeOf(req);
+      c.metrics.observeHttp(req.method, route, res.statusCode, ms);
       c.logger.debug({ method: req.method, route, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'http');
     });
     next();
