@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The long crash/outage/fuzz runs have their own command: npm run test:reliability.
+  testPathIgnorePatterns: ['/node_modules/', '/test/reliability/'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 60000,
   // Integration suites share MariaDB and SMTP ports on 2 cores; keep the load sane.

@@ -1,38 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { databaseKinds } from '../support/databases';
-import { startTestApp, TEST_PUBLIC_URL, type TestApp } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { exited, spawnWorker } from '../support/worker-process';
 import { campaignAction, createCampaign, insertActiveMembers, newsletterCounts, waitUntil } from '../support/club';
 
 const SUBJECT = 'Julekalender hos Sothys';
-const ROOT = path.join(__dirname, '..', '..');
 const MEMBERS = 400;
 const CONCURRENCY = 3;
 
-/** A real worker process (`kundeklubb worker`) against the test's database and SMTP peer. */
-function spawnWorker(t: TestApp): ChildProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'kundeklubb.js'), 'worker'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: t.db.url,
-      SMTP_URL: t.peer.url,
-      PUBLIC_URL: TEST_PUBLIC_URL,
-      TOKEN_KEYS: t.config.tokenKeys.map((k) => `${k.kid}:${k.secret}`).join(','),
-      DATA_DIR: t.config.dataDir,
-      SEND_RATE: '400',
-      SMTP_POOL_SIZE: String(CONCURRENCY),
-      DELIVERY_LEASE_SECONDS: '2',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
+const spawnFor = (t: TestApp) =>
+  spawnWorker({
+    config: t.config,
+    databaseUrl: t.db.url,
+    smtpUrl: t.peer.url,
+    env: { SEND_RATE: '400', SMTP_POOL_SIZE: String(CONCURRENCY), DELIVERY_LEASE_SECONDS: '2' },
   });
-  child.stderr!.on('data', () => undefined);
-  return child;
-}
-
-const exited = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode ? r() : child.once('exit', () => r())));
 
 describe.each(databaseKinds())('worker processes on %s', (kind) => {
   let t: TestApp;
@@ -58,12 +40,12 @@ describe.each(databaseKinds())('worker processes on %s', (kind) => {
     t.peer.setLatency(3);
     const id = await createCampaign(t);
     await campaignAction(t, id, 'send');
-    const first = spawnWorker(t);
+    const first = spawnFor(t);
     children.push(first);
     await waitUntil(async () => newsletterCounts(t, SUBJECT).size >= MEMBERS / 3, 60000, 20);
     first.kill(stopWith);
     await exited(first);
-    const second = spawnWorker(t);
+    const second = spawnFor(t);
     children.push(second);
     await waitUntil(async () => (await campaignStatus(id)) === 'sent', 90000, 100);
     const counts = newsletterCounts(t, SUBJECT);

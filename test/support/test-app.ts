@@ -28,10 +28,10 @@ export const TEST_PUBLIC_URL = 'http://kundeklubb.test';
 /** A real service on a fresh database (migrated) with a real SMTP peer; no HTTP listener. */
 export async function startTestApp(
   kind: 'sqlite' | 'mysql',
-  opts: { env?: Record<string, string>; clock?: Clock } = {},
+  opts: { env?: Record<string, string>; clock?: Clock; mysqlUrl?: string; peerParse?: boolean } = {},
 ): Promise<TestApp> {
-  const db = await createTestDatabase(kind);
-  const peer = await startSmtpPeer();
+  const db = await createTestDatabase(kind, opts.mysqlUrl);
+  const peer = await startSmtpPeer({ parse: opts.peerParse ?? true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kk-data-'));
   const config = loadConfig({
     NODE_ENV: 'test',

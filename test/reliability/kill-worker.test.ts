@@ -1,0 +1,90 @@
+import type { ChildProcess } from 'node:child_process';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { campaignAction, createCampaign, insertActiveMembers, waitUntil } from '../support/club';
+import { exited, spawnWorker } from '../support/worker-process';
+import { recordFinding } from './findings';
+
+const MEMBERS = 5000;
+const KILLS = 20;
+const CONCURRENCY = 5;
+
+/**
+ * kill -9 of a worker process at 20 random points of a 5,000-member campaign on MariaDB.
+ * At each kill the ledger says exactly which messages are in the window (claimed by the dead
+ * worker, still `sending`, yet already received by the SMTP peer): those, and only those, may
+ * arrive twice. Everyone else gets exactly one.
+ */
+describe('kill -9 of a worker at 20 random points (MariaDB)', () => {
+  let t: TestApp;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    if (!process.env.TEST_MYSQL_URL) throw new Error('TEST_MYSQL_URL is required for the reliability suite');
+    t = await startTestApp('mysql', { peerParse: false });
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && !c.signalCode) c.kill('SIGKILL');
+    await Promise.all(children.map(exited));
+    await t?.close();
+  });
+
+  const received = () => {
+    const counts = new Map<string, number>();
+    for (const m of t.peer.mails) for (const a of m.rcpt) counts.set(a, (counts.get(a) ?? 0) + 1);
+    return counts;
+  };
+  const spawn = () => {
+    const c = spawnWorker({
+      config: t.config,
+      databaseUrl: t.db.url,
+      smtpUrl: t.peer.url,
+      env: { SEND_RATE: '1000', SMTP_POOL_SIZE: String(CONCURRENCY), DELIVERY_LEASE_SECONDS: '1' },
+    });
+    children.push(c);
+    return c;
+  };
+
+  it('every member exactly once, except at most the in-flight window of each kill', async () => {
+    await insertActiveMembers(t, MEMBERS);
+    const emailOf = new Map<number, string>(
+      (await t.c.dataSource.query('SELECT id, email FROM members')).map((r: { id: number; email: string }) => [Number(r.id), r.email]),
+    );
+    t.peer.setLatency(2);
+    const id = await createCampaign(t);
+    await campaignAction(t, id, 'send');
+
+    const windows: number[] = [];
+    let predicted = 0;
+    for (let k = 0; k < KILLS; k++) {
+      const worker = spawn();
+      const before = t.peer.mails.length;
+      // A random point: after 50-200 further messages.
+      const target = before + 50 + Math.floor(Math.random() * 150);
+      await waitUntil(async () => t.peer.mails.length >= target, 60000, 5);
+      worker.kill('SIGKILL');
+      await exited(worker);
+      const held: Array<{ member_id: number }> = await t.c.dataSource.query(
+        `SELECT member_id FROM deliveries WHERE campaign_id = ? AND status = 'sending'`,
+        [id],
+      );
+      const got = received();
+      const inWindow = held.filter((r) => (got.get(emailOf.get(Number(r.member_id))!) ?? 0) > 0).length;
+      windows.push(inWindow);
+      predicted += inWindow;
+    }
+    spawn();
+    await waitUntil(async () => (await t.c.dataSource.query('SELECT status FROM campaigns WHERE id = ?', [id]))[0].status === 'sent', 120000, 100);
+
+    const counts = received();
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const duplicates = total - counts.size;
+    expect(counts.size).toBe(MEMBERS);
+    expect([...emailOf.values()].every((e) => (counts.get(e) ?? 0) >= 1)).toBe(true);
+    expect(Math.max(...counts.values())).toBeLessThanOrEqual(2);
+    expect(duplicates).toBe(predicted);
+    const worst = Math.max(...windows);
+    // One recording batch (50 outcomes / 50 ms) plus one per SMTP connection.
+    expect(worst).toBeLessThanOrEqual(50 + CONCURRENCY);
+    recordFinding('kill-worker', { members: MEMBERS, kills: KILLS, duplicates, worstWindow: worst, windows });
+  });
+});
