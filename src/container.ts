@@ -23,8 +23,9 @@ import { PrivacyRequestEntity } from './privacy/privacy-request.entity';
 import { PrivacyService } from './privacy/privacy.service';
 import { PrivacyRequestsService } from './privacy/privacy-requests.service';
 import { RetentionService } from './privacy/retention.service';
+import { adminEntities, buildAdminServices, type AdminServices } from './admin/admin.module';
 
-export const entities = [ApiClientEntity, MemberEntity, ConsentEventEntity, CampaignEntity, PrivacyRequestEntity];
+export const entities = [ApiClientEntity, MemberEntity, ConsentEventEntity, CampaignEntity, PrivacyRequestEntity, ...adminEntities];
 
 export interface Container {
   config: Config;
@@ -45,6 +46,8 @@ export interface Container {
   privacy: PrivacyService;
   privacyRequests: PrivacyRequestsService;
   retention: RetentionService;
+  /** Staff accounts, sessions and dashboard figures for the admin web UI. */
+  admin: AdminServices;
   close(): Promise<void>;
 }
 
@@ -76,6 +79,7 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   const privacyRequests = new PrivacyRequestsService({ dataSource, suppression, privacy, logger, clock });
   members.addParticipant(privacyRequests);
   const retention = new RetentionService({ dataSource, config, privacy, logger });
+  const admin = buildAdminServices({ dataSource, logger, clock });
 
   return {
     config,
@@ -96,6 +100,7 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     privacy,
     privacyRequests,
     retention,
+    admin,
     async close() {
       await outbox.drain();
       await mailer.close();

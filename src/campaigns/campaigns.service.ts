@@ -287,6 +287,18 @@ export class CampaignsService {
   }
 
   /**
+   * Renders content that is not stored (the admin editor's live preview of unsaved edits) exactly as
+   * `preview` renders a draft: same compile, same checks (422 with paths), same sample recipient.
+   */
+  async previewContent(content: NewsletterContent, format: 'html' | 'text' = 'html'): Promise<string> {
+    const filled = fillNewsletter(await this.compileContent(content), {
+      firstName: PREVIEW_FIRST_NAME,
+      unsubscribeUrl: this.previewUnsubscribeUrl,
+    });
+    return format === 'text' ? filled.text : filled.html;
+  }
+
+  /**
    * Sends the newsletter now to the listed addresses only, as members would get it (same headers)
    * but marked as a test. No member, no ledger row. A refused mail → 502 with the reason.
    */

@@ -13,12 +13,14 @@ import { ERASED_BODY, confirmEraseBody, dataPageBody, invalidLinkBody } from './
  */
 export function privacyLinkRoutes(deps: { privacy: PrivacyService; config: Config }): Router {
   const { privacy, config } = deps;
-  const page = (res: Response, status: number, title: string, body: string) => sendPage(res, status, title, body, config.privacyContact);
+  const page = (res: Response, status: number, title: string, body: string) =>
+    sendPage(res, status, title, body, config.privacyContact);
   const invalid = (res: Response) => page(res, 400, 'Lenken virker ikke', invalidLinkBody());
   const limit = limitPerToken({
     windowMs: 60_000,
     max: 30,
-    onLimit: (_req, res) => page(res, 429, 'For mange forsøk', '<h1>For mange forsøk</h1><p>Vent litt og prøv igjen.</p>'),
+    onLimit: (_req, res) =>
+      page(res, 429, 'For mange forsøk', '<h1>For mange forsøk</h1><p>Vent litt og prøv igjen.</p>'),
   });
   const r = Router();
 

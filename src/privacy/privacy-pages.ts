@@ -50,6 +50,59 @@ const PART_TITLE: Record<string, string> = {
   deliveries: 'Nyhetsbrev sendt til deg',
   privacyRequests: 'Henvendelser om personvern',
 };
+const CHANNEL: Record<string, string> = {
+  'email-link': 'Lenke i e-post',
+  link: 'Avmeldingslenken',
+  'one-click': 'Avmelding i e-postprogrammet',
+  app: 'Appen',
+  'email-request': 'E-post til oss',
+  email: 'E-post',
+  phone: 'Telefon',
+  letter: 'Brev',
+  staff: 'Kundeservice',
+  'privacy-link': 'Personvernlenken',
+  request: 'Henvendelse',
+  retention: 'Automatisk sletting',
+};
+/** Column names of the parts other rooms export; unknown ones are shown as they are. */
+const KEY_LABEL: Record<string, string> = {
+  campaignId: 'Nyhetsbrev nr.',
+  subject: 'Emne',
+  status: 'Status',
+  sentAt: 'Sendt',
+  type: 'Gjelder',
+  email: 'E-post',
+  receivedAt: 'Mottatt',
+  dueAt: 'Svarfrist',
+  channel: 'Kanal',
+  note: 'Notat',
+  outcome: 'Utfall',
+  closedAt: 'Avsluttet',
+  createdAt: 'Registrert',
+  updatedAt: 'Sist endret',
+  overdue: 'Forsinket',
+};
+const VALUE_LABEL: Record<string, Record<string, string>> = {
+  status: {
+    queued: 'I kø',
+    sending: 'Sendes',
+    sent: 'Sendt',
+    failed: 'Kunne ikke leveres',
+    skipped: 'Ikke sendt',
+    open: 'Under behandling',
+    done: 'Ferdig',
+  },
+  type: {
+    access: 'Innsyn',
+    rectification: 'Retting',
+    erasure: 'Sletting',
+    restriction: 'Begrensning',
+    portability: 'Dataportabilitet',
+    objection: 'Innsigelse',
+    complaint: 'Klage',
+  },
+  channel: CHANNEL,
+};
 
 const cell = (v: unknown): string => {
   if (v === null || v === undefined || v === '') return '–';
@@ -58,7 +111,13 @@ const cell = (v: unknown): string => {
   return `<code>${escapeHtml(JSON.stringify(v))}</code>`;
 };
 
-const row = (label: string, value: unknown) => `<tr><th scope="row">${escapeHtml(label)}</th><td>${cell(value)}</td></tr>`;
+const row = (label: string, value: unknown) =>
+  `<tr><th scope="row">${escapeHtml(label)}</th><td>${cell(value)}</td></tr>`;
+
+const labelled = (key: string, v: unknown): unknown => {
+  if (typeof v === 'boolean') return v ? 'Ja' : 'Nei';
+  return typeof v === 'string' ? (VALUE_LABEL[key]?.[v] ?? v) : v;
+};
 
 /** Another room's part of the export, whatever its shape: a table for a list of records, otherwise JSON text. */
 function renderPart(name: string, value: unknown): string {
@@ -67,9 +126,12 @@ function renderPart(name: string, value: unknown): string {
     if (value.length === 0) return `<h2>${title}</h2><p>Ingen.</p>`;
     if (value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) {
       const keys = [...new Set(value.flatMap((v) => Object.keys(v as object)))];
-      const head = keys.map((k) => `<th scope="col">${escapeHtml(k)}</th>`).join('');
+      const head = keys.map((k) => `<th scope="col">${escapeHtml(KEY_LABEL[k] ?? k)}</th>`).join('');
       const body = value
-        .map((v) => `<tr>${keys.map((k) => `<td>${cell((v as Record<string, unknown>)[k])}</td>`).join('')}</tr>`)
+        .map(
+          (v) =>
+            `<tr>${keys.map((k) => `<td>${cell(labelled(k, (v as Record<string, unknown>)[k]))}</td>`).join('')}</tr>`,
+        )
         .join('\n');
       return `<h2>${title}</h2><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
     }
@@ -122,7 +184,7 @@ export function dataPageBody(token: string, doc: MemberExport): string {
   const events = doc.consentEvents
     .map(
       (e) =>
-        `<tr><td>${cell(e.occurredAt)}</td><td>${escapeHtml(EVENT[e.type] ?? e.type)}</td><td>${cell(e.source ? (SOURCE[e.source] ?? e.source) : null)}</td><td>${cell(e.textVersion)}</td><td>${cell(e.channel)}</td></tr>`,
+        `<tr><td>${cell(e.occurredAt)}</td><td>${escapeHtml(EVENT[e.type] ?? e.type)}</td><td>${cell(e.source ? (SOURCE[e.source] ?? e.source) : null)}</td><td>${cell(e.textVersion)}</td><td>${cell(e.channel ? (CHANNEL[e.channel] ?? e.channel) : null)}</td></tr>`,
     )
     .join('\n');
   const parts = Object.entries(doc)

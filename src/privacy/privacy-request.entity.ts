@@ -1,6 +1,14 @@
 import { EntitySchema } from 'typeorm';
 
-export const REQUEST_TYPES = ['access', 'rectification', 'erasure', 'restriction', 'portability', 'objection', 'complaint'] as const;
+export const REQUEST_TYPES = [
+  'access',
+  'rectification',
+  'erasure',
+  'restriction',
+  'portability',
+  'objection',
+  'complaint',
+] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 export const REQUEST_STATUSES = ['open', 'done'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
@@ -25,8 +33,18 @@ export interface PrivacyRequest {
   updatedAt: Date;
 }
 
-const time = (name: string, nullable = false) => ({ name, type: 'datetime' as const, precision: 3, nullable });
-const str = (name: string, length: number, nullable = false) => ({ name, type: 'varchar' as const, length, nullable });
+const time = (name: string, nullable = false) => ({
+  name,
+  type: 'datetime' as const,
+  precision: 3,
+  nullable,
+});
+const str = (name: string, length: number, nullable = false) => ({
+  name,
+  type: 'varchar' as const,
+  length,
+  nullable,
+});
 
 export const PrivacyRequestEntity = new EntitySchema<PrivacyRequest>({
   name: 'PrivacyRequest',

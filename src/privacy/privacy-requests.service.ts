@@ -6,7 +6,12 @@ import { MemberEntity } from '../members/member.entity';
 import type { MemberDataParticipant } from '../members/members.service';
 import type { Suppression } from '../members/suppression';
 import { addOneMonth } from './add-one-month';
-import { PrivacyRequestEntity, type PrivacyRequest, type RequestStatus, type RequestType } from './privacy-request.entity';
+import {
+  PrivacyRequestEntity,
+  type PrivacyRequest,
+  type RequestStatus,
+  type RequestType,
+} from './privacy-request.entity';
 import type { CreateRequestInput, ListRequestsQuery, UpdateRequestInput } from './privacy.schema';
 import type { PrivacyService } from './privacy.service';
 
@@ -47,7 +52,13 @@ export class PrivacyRequestsService implements MemberDataParticipant {
   private readonly logger: Logger;
   private readonly clock: Clock;
 
-  constructor(deps: { dataSource: DataSource; suppression: Suppression; privacy: PrivacyService; logger: Logger; clock: Clock }) {
+  constructor(deps: {
+    dataSource: DataSource;
+    suppression: Suppression;
+    privacy: PrivacyService;
+    logger: Logger;
+    clock: Clock;
+  }) {
     this.ds = deps.dataSource;
     this.suppression = deps.suppression;
     this.privacy = deps.privacy;
@@ -63,7 +74,9 @@ export class PrivacyRequestsService implements MemberDataParticipant {
     const now = this.clock();
     const receivedAt = new Date(input.receivedAt);
     if (receivedAt.getTime() > now.getTime() + FUTURE_SLACK_MS) {
-      throw unprocessable('receivedAt is in the future', [{ path: 'receivedAt', message: 'must not be in the future' }]);
+      throw unprocessable('receivedAt is in the future', [
+        { path: 'receivedAt', message: 'must not be in the future' },
+      ]);
     }
     const row: Omit<PrivacyRequest, 'id'> = {
       type: input.type,
@@ -97,7 +110,8 @@ export class PrivacyRequestsService implements MemberDataParticipant {
    */
   async list(q: ListRequestsQuery): Promise<{ items: PrivacyRequestView[] }> {
     const qb = this.repo().createQueryBuilder('r').take(q.limit);
-    if (q.open === true) qb.where('r.status = :s', { s: 'open' }).orderBy('r.due_at', 'ASC').addOrderBy('r.id', 'ASC');
+    if (q.open === true)
+      qb.where('r.status = :s', { s: 'open' }).orderBy('r.due_at', 'ASC').addOrderBy('r.id', 'ASC');
     else {
       if (q.open === false) qb.where('r.status = :s', { s: 'done' });
       qb.orderBy('r.received_at', 'DESC').addOrderBy('r.id', 'DESC');
@@ -113,7 +127,9 @@ export class PrivacyRequestsService implements MemberDataParticipant {
       const r = await qb.getOne();
       if (!r) throw notFound('privacy request');
       if (patch.erase && r.type !== 'erasure') {
-        throw unprocessable('only an erasure request can erase', [{ path: 'erase', message: `this is a "${r.type}" request` }]);
+        throw unprocessable('only an erasure request can erase', [
+          { path: 'erase', message: `this is a "${r.type}" request` },
+        ]);
       }
       const now = this.clock();
       let erasedMemberId: number | null = null;
@@ -122,7 +138,8 @@ export class PrivacyRequestsService implements MemberDataParticipant {
         if (member && (await this.privacy.eraseIn(manager, member.id, 'request'))) erasedMemberId = member.id;
       }
       const changes: Partial<PrivacyRequest> = { updatedAt: now };
-      if (patch.status === 'done' && r.status !== 'done') Object.assign(changes, { status: 'done', closedAt: now });
+      if (patch.status === 'done' && r.status !== 'done')
+        Object.assign(changes, { status: 'done', closedAt: now });
       if (patch.note !== undefined) changes.note = patch.note;
       if (patch.outcome !== undefined) changes.outcome = patch.outcome;
       else if (patch.erase) changes.outcome = erasedMemberId ? 'erased' : 'no member held with this address';
@@ -130,15 +147,23 @@ export class PrivacyRequestsService implements MemberDataParticipant {
       return { erasedMemberId };
     });
     if (erasedMemberId !== null) await this.privacy.afterErasure(erasedMemberId, 'request');
-    this.logger.info({ requestId: id, status: patch.status, erased: erasedMemberId !== null }, 'privacy request updated');
+    this.logger.info(
+      { requestId: id, status: patch.status, erased: erasedMemberId !== null },
+      'privacy request updated',
+    );
     return this.get(id);
   }
 
-  private async present(rows: PrivacyRequest[], manager: EntityManager = this.ds.manager): Promise<PrivacyRequestView[]> {
+  private async present(
+    rows: PrivacyRequest[],
+    manager: EntityManager = this.ds.manager,
+  ): Promise<PrivacyRequestView[]> {
     const now = this.clock().getTime();
     const emails = [...new Set(rows.map((r) => r.email).filter((e): e is string => !!e))];
     const members = emails.length
-      ? await manager.getRepository(MemberEntity).find({ where: { email: In(emails) }, select: { id: true, email: true } })
+      ? await manager
+          .getRepository(MemberEntity)
+          .find({ where: { email: In(emails) }, select: { id: true, email: true } })
       : [];
     const idByEmail = new Map(members.map((m) => [m.email, m.id]));
     return rows.map((r) => ({
@@ -165,7 +190,11 @@ export class PrivacyRequestsService implements MemberDataParticipant {
    * Leaving and erasure both take the address out of the log; the HMAC keeps the requests linked.
    * Erasure also clears the notes, which may describe the person: what stays is type, dates and outcome.
    */
-  async forget(manager: EntityManager, member: { id: number; email: string }, mode: 'leave' | 'erase'): Promise<void> {
+  async forget(
+    manager: EntityManager,
+    member: { id: number; email: string },
+    mode: 'leave' | 'erase',
+  ): Promise<void> {
     if (!member.email) return;
     const changes: Partial<PrivacyRequest> = { email: null, updatedAt: this.clock() };
     if (mode === 'erase') changes.note = null;
@@ -173,7 +202,9 @@ export class PrivacyRequestsService implements MemberDataParticipant {
       .createQueryBuilder()
       .update(PrivacyRequestEntity)
       .set(changes)
-      .where(mode === 'erase' ? 'email_hmac = :h' : 'email_hmac = :h AND email IS NOT NULL', { h: this.suppression.hmac(member.email) })
+      .where(mode === 'erase' ? 'email_hmac = :h' : 'email_hmac = :h AND email IS NOT NULL', {
+        h: this.suppression.hmac(member.email),
+      })
       .execute();
   }
 
@@ -181,7 +212,10 @@ export class PrivacyRequestsService implements MemberDataParticipant {
   async export(manager: EntityManager, memberId: number): Promise<unknown> {
     const m = await manager.getRepository(MemberEntity).findOneBy({ id: memberId });
     if (!m?.email) return [];
-    const rows = await this.repo(manager).find({ where: { emailHmac: this.suppression.hmac(m.email) }, order: { id: 'ASC' } });
+    const rows = await this.repo(manager).find({
+      where: { emailHmac: this.suppression.hmac(m.email) },
+      order: { id: 'ASC' },
+    });
     return (await this.present(rows, manager)).map(({ memberId: _m, ...rest }) => rest);
   }
 }

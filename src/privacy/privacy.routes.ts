@@ -4,7 +4,12 @@ import { notFound } from '../http/errors';
 import { handler, idParam, parseBody, parseQuery } from '../http/validate';
 import type { PrivacyService } from './privacy.service';
 import type { PrivacyRequestsService } from './privacy-requests.service';
-import { createRequestSchema, listRequestsQuerySchema, restrictSchema, updateRequestSchema } from './privacy.schema';
+import {
+  createRequestSchema,
+  listRequestsQuerySchema,
+  restrictSchema,
+  updateRequestSchema,
+} from './privacy.schema';
 
 /** Staff side of the person's rights on /v1/members (scope `privacy`): export, erasure, restriction. */
 export function privacyMemberRoutes(deps: { privacy: PrivacyService }): Router {

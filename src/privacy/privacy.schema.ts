@@ -33,11 +33,17 @@ export const updateRequestSchema = z
     erase: z.literal(true).optional(),
   })
   .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change' })
-  .refine((v) => !v.erase || v.status === 'done', { message: 'erase: true needs status "done"', path: ['erase'] });
+  .refine((v) => !v.erase || v.status === 'done', {
+    message: 'erase: true needs status "done"',
+    path: ['erase'],
+  });
 export type UpdateRequestInput = z.infer<typeof updateRequestSchema>;
 
 export const listRequestsQuerySchema = z.strictObject({
-  open: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  open: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 export type ListRequestsQuery = z.infer<typeof listRequestsQuerySchema>;

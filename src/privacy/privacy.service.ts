@@ -36,7 +36,8 @@ export interface MemberExport {
 export type EraseReason = 'staff' | 'privacy-link' | 'request' | 'retention';
 export type ExportChannel = 'staff' | 'privacy-link';
 
-export type UnsubscribeView = { state: 'invalid' } | { state: 'member'; maskedEmail: string } | { state: 'gone' };
+export type UnsubscribeView =
+  { state: 'invalid' } | { state: 'member'; maskedEmail: string } | { state: 'gone' };
 
 const PRIVACY_LINK_TTL_MS = 24 * 3600 * 1000;
 const PRIVACY_PURPOSE = 'privacy';
@@ -124,13 +125,19 @@ export class PrivacyService {
    * The erasure itself, inside the caller's transaction. `suppress: false` is for sign-ups that
    * were never confirmed (see RetentionService). Callers run afterErasure() after commit.
    */
-  async eraseIn(manager: EntityManager, memberId: number, reason: EraseReason, opts: { suppress: boolean } = { suppress: true }): Promise<boolean> {
+  async eraseIn(
+    manager: EntityManager,
+    memberId: number,
+    reason: EraseReason,
+    opts: { suppress: boolean } = { suppress: true },
+  ): Promise<boolean> {
     const m = await this.members.lockMember(manager, memberId);
     if (!m) return false;
     const now = this.clock();
     if (m.email && opts.suppress) await this.suppression.add(manager, m.email, 'erased', now);
     // A member who already left has no address; rooms that key on it have forgotten it at leave.
-    for (const p of this.members.participantsList) await p.forget(manager, { id: m.id, email: m.email ?? '' }, 'erase');
+    for (const p of this.members.participantsList)
+      await p.forget(manager, { id: m.id, email: m.email ?? '' }, 'erase');
     await manager.query('UPDATE consent_events SET member_id = NULL WHERE member_id = ?', [m.id]);
     await manager.query('DELETE FROM member_tokens WHERE member_id = ?', [m.id]);
     await manager.query('DELETE FROM mail_outbox WHERE member_id = ?', [m.id]);
@@ -154,23 +161,41 @@ export class PrivacyService {
     const { member, changed } = await this.ds.transaction(async (manager) => {
       const m = await this.members.lockMember(manager, memberId);
       if (!m) throw notFound('member');
-      if (!m.email) throw new AppError(409, 'conflict', 'Conflict', 'the member has left; nothing is processed to restrict');
+      if (!m.email)
+        throw new AppError(
+          409,
+          'conflict',
+          'Conflict',
+          'the member has left; nothing is processed to restrict',
+        );
       const now = this.clock();
       let changes: Partial<Member> | null = null;
       if (restricted && m.status !== 'restricted') {
         changes = { status: 'restricted', statusBeforeRestriction: m.status, updatedAt: now };
       } else if (!restricted && m.status === 'restricted') {
-        changes = { status: m.statusBeforeRestriction ?? 'active', statusBeforeRestriction: null, updatedAt: now };
+        changes = {
+          status: m.statusBeforeRestriction ?? 'active',
+          statusBeforeRestriction: null,
+          updatedAt: now,
+        };
       }
       if (!changes) return { member: m, changed: false };
       await manager.getRepository(MemberEntity).update({ id: m.id }, changes);
-      await this.members.recordEvent(manager, m.id, restricted ? 'restriction' : 'restriction-lifted', 'staff');
+      await this.members.recordEvent(
+        manager,
+        m.id,
+        restricted ? 'restriction' : 'restriction-lifted',
+        'staff',
+      );
       return { member: { ...m, ...changes }, changed: true };
     });
     if (changed) {
       // A newsletter already handed to SMTP cannot be recalled; wait for it so the answer is true.
       await this.members.settle(memberId);
-      this.logger.info({ memberId, restricted }, restricted ? 'member restricted' : 'member restriction lifted');
+      this.logger.info(
+        { memberId, restricted },
+        restricted ? 'member restricted' : 'member restriction lifted',
+      );
     }
     return presentMember(member);
   }
@@ -187,7 +212,10 @@ export class PrivacyService {
   }
 
   /** One-click or form unsubscribe. Idempotent: a member already gone is simply "done". */
-  async unsubscribe(token: string, channel: Extract<LeaveChannel, 'link' | 'one-click'>): Promise<'done' | 'invalid'> {
+  async unsubscribe(
+    token: string,
+    channel: Extract<LeaveChannel, 'link' | 'one-click'>,
+  ): Promise<'done' | 'invalid'> {
     const claims = this.tokens.verify(token, 'unsubscribe');
     if (!claims) return 'invalid';
     await this.members.leave(claims.memberId, channel);
@@ -207,7 +235,10 @@ export class PrivacyService {
       const m = await this.members.lockMember(manager, memberId);
       // Nothing but the confirmation is mailed to a pending sign-up (CONTRACT §4).
       if (!m || !m.email || m.status === 'pending') return 'unavailable' as const;
-      const waiting = await manager.query('SELECT 1 AS x FROM mail_outbox WHERE member_id = ? AND kind = ?', [memberId, 'privacy-link']);
+      const waiting = await manager.query('SELECT 1 AS x FROM mail_outbox WHERE member_id = ? AND kind = ?', [
+        memberId,
+        'privacy-link',
+      ]);
       if (waiting.length === 0) await this.outbox.enqueue(manager, memberId, 'privacy-link');
       return 'sent' as const;
     });
@@ -225,9 +256,18 @@ export class PrivacyService {
     const now = this.clock();
     await this.ds.query(
       'INSERT INTO member_tokens (member_id, purpose, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-      [memberId, PRIVACY_PURPOSE, hash, toDbTime(now), toDbTime(new Date(now.getTime() + PRIVACY_LINK_TTL_MS))],
+      [
+        memberId,
+        PRIVACY_PURPOSE,
+        hash,
+        toDbTime(now),
+        toDbTime(new Date(now.getTime() + PRIVACY_LINK_TTL_MS)),
+      ],
     );
-    const values = { privacyUrl: `${this.config.publicUrl}/p/${token}`, privacyContact: this.config.privacyContact };
+    const values = {
+      privacyUrl: `${this.config.publicUrl}/p/${token}`,
+      privacyContact: this.config.privacyContact,
+    };
     return {
       to: m.email,
       subject: 'Opplysningene dine i Sothys Kundeklubb',
@@ -238,7 +278,10 @@ export class PrivacyService {
 
   // ---- privacy link (/p/) ----
 
-  private async findPrivacyToken(manager: EntityManager, token: string): Promise<{ id: number; memberId: number } | null> {
+  private async findPrivacyToken(
+    manager: EntityManager,
+    token: string,
+  ): Promise<{ id: number; memberId: number } | null> {
     if (typeof token !== 'string' || token.length < 20 || token.length > 200) return null;
     const rows = await manager.query(
       'SELECT id, member_id FROM member_tokens WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?',

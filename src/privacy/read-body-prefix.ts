@@ -32,6 +32,7 @@ const ONE_CLICK_MULTIPART = /name="?List-Unsubscribe"?[^\r\n]*\r?\n(?:[^\r\n]+\r
 
 /** True when the body is the RFC 8058 one-click request, urlencoded or multipart. */
 export function isOneClickBody(contentType: string | undefined, body: string): boolean {
-  if ((contentType ?? '').toLowerCase().startsWith('multipart/form-data')) return ONE_CLICK_MULTIPART.test(body);
+  if ((contentType ?? '').toLowerCase().startsWith('multipart/form-data'))
+    return ONE_CLICK_MULTIPART.test(body);
   return ONE_CLICK_FORM.test(body.trim());
 }

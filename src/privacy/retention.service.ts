@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { toDbTime } from '../db/time';
 import type { PrivacyService } from './privacy.service';
+import { PrivacyRequestEntity } from './privacy-request.entity';
 
 /** One retention rule: deletes or clears what is past its time and returns how many rows it touched. */
 export interface RetentionTask {
@@ -37,7 +38,8 @@ export class RetentionService {
   }
 
   addTask(task: RetentionTask): void {
-    if (this.tasks.some((t) => t.name === task.name)) throw new Error(`retention task "${task.name}" is already registered`);
+    if (this.tasks.some((t) => t.name === task.name))
+      throw new Error(`retention task "${task.name}" is already registered`);
     this.tasks.push(task);
   }
 
@@ -54,7 +56,10 @@ export class RetentionService {
         counts[task.name] = await task.run(now);
       } catch (err) {
         failed.push(task.name);
-        this.logger.error({ task: task.name, err: String((err as Error)?.message ?? err) }, 'retention task failed');
+        this.logger.error(
+          { task: task.name, err: String((err as Error)?.message ?? err) },
+          'retention task failed',
+        );
       }
     }
     this.logger.info({ counts, failed }, 'retention run');
@@ -84,8 +89,14 @@ export class RetentionService {
         const erased = await this.ds.transaction(async (manager) => {
           // Re-checked under the row lock: a confirmation may have won the race.
           const lock = this.ds.options.type === 'mysql' ? ' FOR UPDATE' : '';
-          const still = await manager.query(`SELECT 1 AS x FROM members WHERE id = ? AND status = ? AND created_at < ?${lock}`, [id, 'pending', cutoff]);
-          return still.length > 0 && (await this.privacy.eraseIn(manager, Number(id), 'retention', { suppress: false }));
+          const still = await manager.query(
+            `SELECT 1 AS x FROM members WHERE id = ? AND status = ? AND created_at < ?${lock}`,
+            [id, 'pending', cutoff],
+          );
+          return (
+            still.length > 0 &&
+            (await this.privacy.eraseIn(manager, Number(id), 'retention', { suppress: false }))
+          );
         });
         if (erased) {
           await this.privacy.afterErasure(Number(id), 'retention');
@@ -111,9 +122,11 @@ export class RetentionService {
   private async clearRequestNotes(now: Date): Promise<number> {
     const res = await this.ds
       .createQueryBuilder()
-      .update('privacy_requests')
-      .set({ note: null, updated_at: toDbTime(now) })
-      .where('note IS NOT NULL AND received_at < :cutoff', { cutoff: this.cutoff(now, this.config.retention.requestNoteDays) })
+      .update(PrivacyRequestEntity)
+      .set({ note: null, updatedAt: now })
+      .where('note IS NOT NULL AND received_at < :cutoff', {
+        cutoff: this.cutoff(now, this.config.retention.requestNoteDays),
+      })
       .execute();
     return res.affected ?? 0;
   }
@@ -122,8 +135,8 @@ export class RetentionService {
   private async clearClosedRequestAddresses(now: Date): Promise<number> {
     const res = await this.ds
       .createQueryBuilder()
-      .update('privacy_requests')
-      .set({ email: null, updated_at: toDbTime(now) })
+      .update(PrivacyRequestEntity)
+      .set({ email: null, updatedAt: now })
       .where('email IS NOT NULL AND status = :done AND received_at < :cutoff', {
         done: 'done',
         cutoff: this.cutoff(now, this.config.retention.requestNoteDays),

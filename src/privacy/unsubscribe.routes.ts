@@ -14,9 +14,11 @@ import { isOneClickBody, readBodyPrefix } from './read-body-prefix';
  */
 export function unsubscribeRoutes(deps: { privacy: PrivacyService; config: Config }): Router {
   const { privacy, config } = deps;
-  const page = (res: Response, status: number, title: string, body: string) => sendPage(res, status, title, body, config.privacyContact);
+  const page = (res: Response, status: number, title: string, body: string) =>
+    sendPage(res, status, title, body, config.privacyContact);
   const invalid = (res: Response) => page(res, 400, 'Lenken virker ikke', invalidLinkBody());
-  const tooMany = (res: Response) => page(res, 429, 'For mange forsøk', '<h1>For mange forsøk</h1><p>Vent litt og prøv igjen.</p>');
+  const tooMany = (res: Response) =>
+    page(res, 429, 'For mange forsøk', '<h1>For mange forsøk</h1><p>Vent litt og prøv igjen.</p>');
   const limit = limitPerToken({ windowMs: 60_000, max: 30, onLimit: (_req, res) => tooMany(res) });
   // Each request mails the member: keep it to a few per quarter hour per link.
   const linkLimit = limitPerToken({ windowMs: 15 * 60_000, max: 3, onLimit: (_req, res) => tooMany(res) });
@@ -57,7 +59,7 @@ export function unsubscribeRoutes(deps: { privacy: PrivacyService; config: Confi
           res,
           200,
           'Ingen opplysninger',
-          `<h1>Vi kan ikke sende en lenke</h1><p>Vi har ingen e-postadresse å sende lenken til. Har du spørsmål, skriv til oss på adressen nederst på siden.</p>`,
+          `<h1>Vi kan ikke sende en lenke</h1><p>Vi kan ikke sende en lenke til denne adressen. Vil du vite hva vi har lagret om deg, skriv til oss på adressen nederst på siden.</p>`,
         );
       }
       page(res, 200, 'Sjekk e-posten din', LINK_SENT_BODY);

@@ -24,8 +24,16 @@ export const signUp = (t: TestApp, body: Record<string, unknown>) =>
 
 /** The newest link matching `re` in mail to `email`, as a path. */
 export async function linkFromMail(t: TestApp, email: string, re: RegExp, count = 1): Promise<string> {
-  await t.peer.waitFor(() => t.peer.mailsTo(email).filter((m) => re.test(`${m.parsed.html || ''}\n${m.parsed.text || ''}`)).length >= count, 10000);
-  const mail = t.peer.mailsTo(email).filter((m) => re.test(`${m.parsed.html || ''}\n${m.parsed.text || ''}`)).at(-1)!;
+  await t.peer.waitFor(
+    () =>
+      t.peer.mailsTo(email).filter((m) => re.test(`${m.parsed.html || ''}\n${m.parsed.text || ''}`)).length >=
+      count,
+    10000,
+  );
+  const mail = t.peer
+    .mailsTo(email)
+    .filter((m) => re.test(`${m.parsed.html || ''}\n${m.parsed.text || ''}`))
+    .at(-1)!;
   const link = linkIn(`${mail.parsed.html || ''}\n${mail.parsed.text || ''}`, re)!;
   return link.slice(TEST_PUBLIC_URL.length);
 }
@@ -40,5 +48,5 @@ export async function activeMember(t: TestApp, person: Record<string, string>): 
   return created.body.id as number;
 }
 
-export const unsubscribePath = (t: TestApp, memberId: number) => `/u/${t.c.tokens.sign({ scope: 'unsubscribe', memberId })}`;
-
+export const unsubscribePath = (t: TestApp, memberId: number) =>
+  `/u/${t.c.tokens.sign({ scope: 'unsubscribe', memberId })}`;

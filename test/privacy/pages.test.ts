@@ -26,7 +26,12 @@ describe('isOneClickBody (RFC 8058)', () => {
   it('anything else is the page button', () => {
     expect(isOneClickBody('application/x-www-form-urlencoded', '')).toBe(false);
     expect(isOneClickBody('application/x-www-form-urlencoded', 'List-Unsubscribe=Other')).toBe(false);
-    expect(isOneClickBody('multipart/form-data; boundary=xyz', '--xyz\r\nContent-Disposition: form-data; name="x"\r\n\r\nOne-Click\r\n--xyz--')).toBe(false);
+    expect(
+      isOneClickBody(
+        'multipart/form-data; boundary=xyz',
+        '--xyz\r\nContent-Disposition: form-data; name="x"\r\n\r\nOne-Click\r\n--xyz--',
+      ),
+    ).toBe(false);
   });
 });
 

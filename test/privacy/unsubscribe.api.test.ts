@@ -41,12 +41,22 @@ describe.each(databaseKinds())('unsubscribe and privacy link on %s', (kind) => {
     it('one-click (urlencoded) unsubscribes at once, 200 without redirect, leaving no trace of the person', async () => {
       const p = uniquePerson('enklikk');
       const id = await activeMember(t, p);
-      const r = await request(t.app).post(unsubscribePath(t, id)).type('form').send('List-Unsubscribe=One-Click');
+      const r = await request(t.app)
+        .post(unsubscribePath(t, id))
+        .type('form')
+        .send('List-Unsubscribe=One-Click');
       expect(r.status).toBe(200);
       expect(r.headers.location).toBeUndefined();
       expect(r.text).toMatch(/Du er meldt av/);
       const m = await memberRow(id);
-      expect(m).toMatchObject({ status: 'unsubscribed', email: null, firstName: null, lastName: null, phone: null, externalId: null });
+      expect(m).toMatchObject({
+        status: 'unsubscribed',
+        email: null,
+        firstName: null,
+        lastName: null,
+        phone: null,
+        externalId: null,
+      });
       expect((await history(id)).at(-1)).toMatchObject({ type: 'withdrawal', channel: 'one-click' });
       const dump = await dumpAllTables(t.c);
       for (const value of Object.values(p)) expect(dump).not.toContain(value);
@@ -85,14 +95,20 @@ describe.each(databaseKinds())('unsubscribe and privacy link on %s', (kind) => {
     it('a member erased altogether still gets 200 «Du er meldt av»', async () => {
       const id = await activeMember(t, uniquePerson('borte'));
       await t.c.privacy.erase(id, 'staff');
-      const r = await request(t.app).post(unsubscribePath(t, id)).type('form').send('List-Unsubscribe=One-Click');
+      const r = await request(t.app)
+        .post(unsubscribePath(t, id))
+        .type('form')
+        .send('List-Unsubscribe=One-Click');
       expect(r.status).toBe(200);
       expect(r.text).toMatch(/Du er meldt av/);
     });
 
     it('accepts any body, even a huge or odd one', async () => {
       const id = await activeMember(t, uniquePerson('rar'));
-      const r = await request(t.app).post(unsubscribePath(t, id)).set('content-type', 'application/octet-stream').send(Buffer.alloc(200_000, 1));
+      const r = await request(t.app)
+        .post(unsubscribePath(t, id))
+        .set('content-type', 'application/octet-stream')
+        .send(Buffer.alloc(200_000, 1));
       expect(r.status).toBe(200);
       expect((await memberRow(id)).status).toBe('unsubscribed');
     });
@@ -106,17 +122,30 @@ describe.each(databaseKinds())('unsubscribe and privacy link on %s', (kind) => {
       const genuine = t.c.tokens.sign({ scope: 'unsubscribe', memberId: id });
       const [header, payload, signature] = genuine.split('.');
       const mid = Math.floor(signature.length / 2);
-      const flipped = signature.slice(0, mid) + (signature[mid] === 'A' ? 'B' : 'A') + signature.slice(mid + 1);
+      const flipped =
+        signature.slice(0, mid) + (signature[mid] === 'A' ? 'B' : 'A') + signature.slice(mid + 1);
       const forgeries: Record<string, string> = {
         'flipped signature char': `${header}.${payload}.${flipped}`,
         'payload names another member': `${header}.${b64({ s: 'unsubscribe', m: other })}.${signature}`,
-        'unknown kid': jwt.sign({ s: 'unsubscribe', m: id }, SECRET, { algorithm: 'HS256', noTimestamp: true, header: { alg: 'HS256', kid: 'k9' } }),
-        'signed with another key': jwt.sign({ s: 'unsubscribe', m: id }, 'another-secret-0123456789abcdef0123456789', {
+        'unknown kid': jwt.sign({ s: 'unsubscribe', m: id }, SECRET, {
+          algorithm: 'HS256',
+          noTimestamp: true,
+          header: { alg: 'HS256', kid: 'k9' },
+        }),
+        'signed with another key': jwt.sign(
+          { s: 'unsubscribe', m: id },
+          'another-secret-0123456789abcdef0123456789',
+          {
+            algorithm: 'HS256',
+            noTimestamp: true,
+            header: { alg: 'HS256', kid: 'k1' },
+          },
+        ),
+        'wrong scope': jwt.sign({ s: 'confirm', m: id }, SECRET, {
           algorithm: 'HS256',
           noTimestamp: true,
           header: { alg: 'HS256', kid: 'k1' },
         }),
-        'wrong scope': jwt.sign({ s: 'confirm', m: id }, SECRET, { algorithm: 'HS256', noTimestamp: true, header: { alg: 'HS256', kid: 'k1' } }),
         'alg none': `${b64({ alg: 'none', kid: 'k1' })}.${payload}.`,
         garbage: 'not-a-token-at-all',
       };
@@ -161,7 +190,8 @@ describe.each(databaseKinds())('unsubscribe and privacy link on %s', (kind) => {
         const page = await request(t.app).get(path);
         expect(page.status).toBe(200);
         expect(page.text).not.toMatch(/<script/i);
-        for (const v of [p.email, p.firstName, p.lastName, p.phone, p.externalId, p.partnerId]) expect(page.text).toContain(v);
+        for (const v of [p.email, p.firstName, p.lastName, p.phone, p.externalId, p.partnerId])
+          expect(page.text).toContain(v);
         expect(page.text).toMatch(/Innmelding med samtykke/);
         expect(page.text).toMatch(/Bekreftet e-postadressen/);
         expect(page.text).toContain(`${path}/data.json`);
@@ -172,10 +202,21 @@ describe.each(databaseKinds())('unsubscribe and privacy link on %s', (kind) => {
       expect(json.status).toBe(200);
       expect(json.headers['content-disposition']).toMatch(/^attachment; filename=".+\.json"$/);
       const doc = JSON.parse(json.text);
-      expect(doc.member).toMatchObject({ id, email: p.email, firstName: p.firstName, phone: p.phone, status: 'active' });
-      expect(doc.consentEvents.map((e: { type: string }) => e.type).slice(0, 2)).toEqual(['signup', 'confirmation']);
+      expect(doc.member).toMatchObject({
+        id,
+        email: p.email,
+        firstName: p.firstName,
+        phone: p.phone,
+        status: 'active',
+      });
+      expect(doc.consentEvents.map((e: { type: string }) => e.type).slice(0, 2)).toEqual([
+        'signup',
+        'confirmation',
+      ]);
       expect(Array.isArray(doc.deliveries)).toBe(true);
-      expect((await history(id)).filter((e) => e.type === 'export').every((e) => e.channel === 'privacy-link')).toBe(true);
+      expect(
+        (await history(id)).filter((e) => e.type === 'export').every((e) => e.channel === 'privacy-link'),
+      ).toBe(true);
 
       // First POST only asks "are you sure?".
       const ask = await request(t.app).post(`${path}/erase`).type('form').send('');
@@ -201,9 +242,15 @@ describe.each(databaseKinds())('unsubscribe and privacy link on %s', (kind) => {
     it('an expired privacy link is refused and changes nothing', async () => {
       const p = uniquePerson('utlopt');
       const id = await activeMember(t, p);
-      await request(t.app).post(`${unsubscribePath(t, id)}/privacy-link`).type('form').send('');
+      await request(t.app)
+        .post(`${unsubscribePath(t, id)}/privacy-link`)
+        .type('form')
+        .send('');
       const path = await linkFromMail(t, p.email, PRIVACY_RE);
-      await t.c.dataSource.query(`UPDATE member_tokens SET expires_at = ? WHERE member_id = ? AND purpose = ?`, ['2000-01-01 00:00:00.000', id, 'privacy']);
+      await t.c.dataSource.query(
+        `UPDATE member_tokens SET expires_at = ? WHERE member_id = ? AND purpose = ?`,
+        ['2000-01-01 00:00:00.000', id, 'privacy'],
+      );
       expect((await request(t.app).get(path)).status).toBe(400);
       expect((await request(t.app).get(`${path}/data.json`)).status).toBe(400);
       const r = await request(t.app).post(`${path}/erase`).type('form').send('confirm=ja');
@@ -219,13 +266,20 @@ describe.each(databaseKinds())('unsubscribe and privacy link on %s', (kind) => {
       const unsubToken = u.slice('/u/'.length);
       expect((await request(t.app).get(`/p/${unsubToken}`)).status).toBe(400);
       expect((await request(t.app).get(`/p/${unsubToken}/data.json`)).status).toBe(400);
-      expect((await request(t.app).post(`/p/${unsubToken}/erase`).type('form').send('confirm=ja')).status).toBe(400);
+      expect(
+        (await request(t.app).post(`/p/${unsubToken}/erase`).type('form').send('confirm=ja')).status,
+      ).toBe(400);
 
       await request(t.app).post(`${u}/privacy-link`).type('form').send('');
       const privacyToken = (await linkFromMail(t, p.email, PRIVACY_RE)).slice('/p/'.length);
       expect((await request(t.app).get(`/u/${privacyToken}`)).status).toBe(400);
-      expect((await request(t.app).post(`/u/${privacyToken}`).type('form').send('List-Unsubscribe=One-Click')).status).toBe(400);
-      expect((await request(t.app).post(`/u/${privacyToken}/privacy-link`).type('form').send('')).status).toBe(400);
+      expect(
+        (await request(t.app).post(`/u/${privacyToken}`).type('form').send('List-Unsubscribe=One-Click'))
+          .status,
+      ).toBe(400);
+      expect(
+        (await request(t.app).post(`/u/${privacyToken}/privacy-link`).type('form').send('')).status,
+      ).toBe(400);
       expect((await memberRow(id)).status).toBe('active');
       expect((await memberRow(id)).email).toBe(p.email);
     });
@@ -251,7 +305,8 @@ describe.each(databaseKinds())('unsubscribe and privacy link on %s', (kind) => {
       const id = await activeMember(t, p);
       const u = unsubscribePath(t, id);
       const statuses: number[] = [];
-      for (let i = 0; i < 5; i++) statuses.push((await request(t.app).post(`${u}/privacy-link`).type('form').send('')).status);
+      for (let i = 0; i < 5; i++)
+        statuses.push((await request(t.app).post(`${u}/privacy-link`).type('form').send('')).status);
       expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
       expect(statuses.slice(3)).toEqual([429, 429]);
     });

@@ -1,5 +1,6 @@
 import { Initial1764072000000 } from './0001-initial';
 import { Delivery1764072300000 } from './1764072300000-delivery';
+import { Admin1764072400000 } from './1764072400000-admin';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
-export const migrations = [Initial1764072000000, Delivery1764072300000];
+export const migrations = [Initial1764072000000, Delivery1764072300000, Admin1764072400000];

@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { Container } from '../src/container';
+import { createDeliveryWorker } from '../src/jobs';
+import { BackgroundWorker } from '../src/worker';
+import {
+  argInt,
+  benchCampaign,
+  bulkInsertActiveMembers,
+  createBenchDatabase,
+  log,
+  mb,
+  openContainer,
+  printResult,
+  round,
+  serviceEnv,
+  sleep,
+  tempDir,
+  waitForCampaignStatus,
+} from './support/bench-env';
+import { startSmtpSink } from './support/smtp-sink';
+
+/**
+ * Memory of a big send: a campaign of `--members` (default 100,000) on SQLite, one in-process
+ * DeliveryWorker (pool of 5) to an SMTP sink in its own process. Samples this process's RSS every
+ * 100 ms from `send` to `sent`; reports the peak and the RSS just before sending. The worker should
+ * hold a bounded window of the ledger, so the peak must not grow with the campaign
+ * (`--members 1000000` for the million-member run).
+ */
+
+const SAMPLE_MS = 100;
+
+async function main(): Promise<void> {
+  const members = argInt('members', 100_000);
+  const sink = await startSmtpSink();
+  const db = await createBenchDatabase('sqlite');
+  const dataDir = tempDir('rss');
+  let c: Container | undefined;
+  let bg: BackgroundWorker | undefined;
+  try {
+    c = await openContainer(serviceEnv(db.url, dataDir, { SMTP_URL: sink.url, SEND_RATE: '100000', SMTP_POOL_SIZE: '5' }));
+    const t0 = performance.now();
+    await bulkInsertActiveMembers(c.dataSource, members, 'rss-medlem');
+    const insertSeconds = (performance.now() - t0) / 1000;
+    log(`${members} members inserted in ${round(insertSeconds, 1)} s`);
+    const { id } = await c.campaigns.create(benchCampaign('bench rss'));
+
+    const worker = createDeliveryWorker(c);
+    bg = new BackgroundWorker({ logger: c.logger, jobs: [worker] });
+    bg.start();
+    await sleep(500);
+    const baselineRss = process.memoryUsage().rss;
+
+    let peakRss = baselineRss;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, SAMPLE_MS);
+    const start = performance.now();
+    let lastReport = start;
+    try {
+      await c.delivery.send(id);
+      // Progress on stderr every 30 s for the long runs.
+      const progress = setInterval(() => {
+        const now = performance.now();
+        if (now - lastReport < 30_000) return;
+        lastReport = now;
+        log(`${round((now - start) / 1000, 0)} s: peak RSS ${mb(peakRss)} MB`);
+      }, 1000);
+      try {
+        await waitForCampaignStatus(c, id, 'sent', 4 * 3600_000);
+      } finally {
+        clearInterval(progress);
+      }
+    } finally {
+      clearInterval(sampler);
+    }
+    const seconds = (performance.now() - start) / 1000;
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+
+    const s = await sink.stats();
+    if (s.distinct !== members || s.duplicates !== 0) {
+      throw new Error(`the sink received ${s.messages} messages to ${s.distinct} distinct recipients, expected ${members}, once each`);
+    }
+    printResult({
+      bench: 'delivery-rss',
+      db: 'sqlite',
+      members,
+      peakRssMb: mb(peakRss),
+      baselineRssMb: mb(baselineRss),
+      seconds: round(seconds, 1),
+      msgsPerSec: round(members / seconds),
+      insertSeconds: round(insertSeconds, 1),
+    });
+  } finally {
+    await bg?.stop();
+    await c?.close();
+    await db.drop();
+    await sink.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

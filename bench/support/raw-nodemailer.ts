@@ -1,0 +1,47 @@
+import { performance } from 'node:perf_hooks';
+import nodemailer from 'nodemailer';
+
+export interface RenderedMail {
+  subject: string;
+  html: string;
+  text: string;
+  unsubscribeUrl: string;
+}
+
+/**
+ * The baseline the delivery worker is measured against: a bare nodemailer pool with `connections`
+ * connections and as many parallel senders, handing `n` pre-rendered messages to the sink, each to
+ * its own recipient `${prefix}${i}@example.no`, with the same headers a newsletter carries.
+ * Returns messages per second.
+ */
+export async function rawNodemailerMsgsPerSec(opts: {
+  url: string;
+  from: string;
+  connections: number;
+  n: number;
+  prefix: string;
+  mail: RenderedMail;
+}): Promise<number> {
+  const transporter = nodemailer.createTransport({ url: opts.url, pool: true, maxConnections: opts.connections, maxMessages: Infinity });
+  let next = 0;
+  const sender = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= opts.n) return;
+      await transporter.sendMail({
+        from: opts.from,
+        to: `${opts.prefix}${i}@example.no`,
+        subject: opts.mail.subject,
+        html: opts.mail.html,
+        text: opts.mail.text,
+        messageId: `<raw.${i}@cosmenor.no>`,
+        headers: { 'List-Unsubscribe': `<${opts.mail.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      });
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: opts.connections }, sender));
+  const seconds = (performance.now() - start) / 1000;
+  transporter.close();
+  return opts.n / seconds;
+}
