@@ -34,7 +34,8 @@ import { startSmtpSink, type SmtpSink } from './support/smtp-sink';
  * nodemailer pool of 5 sends as many pre-rendered messages of the same size to the same sink.
  * Then the scale-out run on MariaDB (issue 8): one and then two worker processes
  * (`node bin/kundeklubb.js worker`) against a sink that holds each message `--latency` ms, so the
- * relay, not the worker, bounds one worker. One JSON line per database, one for the scale run.
+ * relay, not the worker, bounds one worker (a bare pool of 5 through the same relay is the
+ * reference). One JSON line per database, one for the scale run.
  *
  *   --members N        campaign size for the per-database runs (20000)
  *   --only LIST        any of sqlite,mariadb,scale (all three)
@@ -159,6 +160,12 @@ async function scaleOut(members: number, latencyMs: number): Promise<void> {
     });
     c = await openContainer(env);
     await bulkInsertActiveMembers(c.dataSource, members, 'scale-medlem');
+    // What one pool of 5 can get through this slow relay at best: the ceiling of one worker.
+    const refId = await createFrozenCampaign(c, 'bench scale reference');
+    const rawN = Math.min(members, 2000);
+    const rawMsgsPerSec = await rawNodemailerMsgsPerSec({ url: sink.url, from: MAIL_FROM, connections: POOL_SIZE, n: rawN, prefix: 'scale-raw', mail: await renderOne(c, refId) });
+    await expectSink(sink, rawN, 'raw nodemailer');
+    await sink.reset();
     const msgsPerSec: Record<number, number> = {};
     let duplicates = 0;
     for (const workers of [1, 2]) {
@@ -187,6 +194,7 @@ async function scaleOut(members: number, latencyMs: number): Promise<void> {
       members,
       poolSizePerWorker: POOL_SIZE,
       sinkLatencyMs: latencyMs,
+      rawPoolMsgsPerSec: round(rawMsgsPerSec),
       oneWorkerMsgsPerSec: round(msgsPerSec[1]),
       twoWorkersMsgsPerSec: round(msgsPerSec[2]),
       ratio: round(msgsPerSec[2] / msgsPerSec[1], 2),

@@ -6,6 +6,7 @@ import { AppError } from './http/errors';
 import { ClientsService } from './clients/clients.service';
 import { start } from './main';
 import { createLogger } from './logger';
+import { addUserCommands } from './admin/users.cli';
 
 /** The `kundeklubb` CLI (CONTRACT §7). Reads the same environment as the service. */
 
@@ -102,6 +103,8 @@ export function buildCli(): Command {
         console.log(`revoked ${name}`);
       }),
     );
+
+  addUserCommands(program, withDatabase);
   return program;
 }
 

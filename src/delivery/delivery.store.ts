@@ -96,12 +96,17 @@ export class DeliveryStore {
     return res.records.map(toClaimed).sort((a, b) => a.id - b.id);
   }
 
-  /** Keeps this worker's claims alive while it is still working on them. */
-  async renewLeases(workerId: string, now: Date, leaseMs: number): Promise<number> {
-    const res = await execute(this.ds, `UPDATE deliveries SET lease_until = ? WHERE claimed_by = ? AND status = 'sending'`, [
-      toDbTime(new Date(now.getTime() + leaseMs)),
-      workerId,
-    ]);
+  /**
+   * Keeps alive the claims this worker still holds in memory. Rows it lost track of (an error
+   * mid-delivery) are not renewed, so their lease runs out and they return to the queue.
+   */
+  async renewLeases(workerId: string, ids: number[], now: Date, leaseMs: number): Promise<number> {
+    if (ids.length === 0) return 0;
+    const res = await execute(
+      this.ds,
+      `UPDATE deliveries SET lease_until = ? WHERE claimed_by = ? AND status = 'sending' AND id IN (${placeholders(ids.length)})`,
+      [toDbTime(new Date(now.getTime() + leaseMs)), workerId, ...ids],
+    );
     return res.affected;
   }
 

@@ -59,6 +59,8 @@ export class DeliveryWorker implements Job {
   private readonly metrics?: Metrics;
 
   private buffer: ClaimedDelivery[] = [];
+  /** Claimed rows this worker still answers for (buffered, in flight, or outcome not yet recorded). */
+  private readonly held = new Set<number>();
   private refilling: Promise<boolean> | null = null;
   private exhausted = false;
   private activeCampaigns = new Set<number>();
@@ -126,7 +128,15 @@ export class DeliveryWorker implements Job {
       if (this.stopping) return;
       const item = await this.next();
       if (!item) return;
-      await this.deliver(item);
+      try {
+        await this.deliver(item);
+      } catch (err) {
+        // Typically the database went away mid-delivery. Let go of the row: its lease runs out and
+        // it is retaken; if SMTP had accepted it, that is the documented in-flight window.
+        this.held.delete(item.id);
+        this.logger.error({ campaignId: item.campaignId, err: String((err as Error)?.message ?? err) }, 'delivery step failed');
+        await sleep(500);
+      }
     }
   }
 
@@ -158,6 +168,7 @@ export class DeliveryWorker implements Job {
         // Half a second of this worker's share of the rate, at least two per connection.
         const size = Math.max(this.opts.concurrency * 2, Math.min(200, Math.ceil(this.limiter.rate / 2)));
         const claimed = await this.store.claim(this.workerId, ids, size - this.buffer.length, this.clock(), this.opts.leaseMs);
+        for (const c of claimed) this.held.add(c.id);
         this.buffer.push(...claimed);
         return claimed.length > 0;
       } finally {
@@ -178,6 +189,7 @@ export class DeliveryWorker implements Job {
     if (!this.activeCampaigns.has(item.campaignId)) {
       // Paused or cancelled since the claim: give the row back untouched.
       await this.store.release(this.workerId, [item.id]);
+      this.held.delete(item.id);
       return;
     }
     if (item.memberId === null) return this.settleOutcome({ id: item.id, state: 'skipped', error: 'erased' });
@@ -227,12 +239,14 @@ export class DeliveryWorker implements Job {
           this.outageDelayMs = Math.min(this.outageDelayMs * 2, 30_000);
         }
         await this.store.retryLater(this.workerId, [item.id], new Date(now.getTime() + (this.outageUntil - Date.now())), err.message, false, now);
+        this.held.delete(item.id);
         return;
       }
       const attempts = item.attempts + 1;
       if (attempts < this.opts.maxAttempts) {
         const delay = this.opts.retryBaseMs * 2 ** (attempts - 1);
         await this.store.retryLater(this.workerId, [item.id], new Date(now.getTime() + delay), err.message, true, now);
+        this.held.delete(item.id);
         return;
       }
       return this.settleOutcome({ id: item.id, state: 'failed', error: `gave up after ${attempts} attempts: ${err.message}` });
@@ -258,10 +272,14 @@ export class DeliveryWorker implements Job {
     this.pending = [];
     this.flushing = this.flushing
       .then(() => this.store.record(this.workerId, batch, this.clock()))
+      .then(() => {
+        for (const o of batch) this.held.delete(o.id);
+      })
       .catch((err) => {
         // Keep them: the next flush tries again; if we die, the lease returns the rows to the queue.
         this.pending.unshift(...batch);
-        this.logger.error({ err: String(err), n: batch.length }, 'recording outcomes failed');
+        this.logger.error({ err: String(err), n: batch.length }, 'recording outcomes failed; will retry');
+        if (!this.flushTimer) this.flushTimer = setTimeout(() => void this.flush(), 1000);
       });
     return this.flushing;
   }
@@ -278,7 +296,7 @@ export class DeliveryWorker implements Job {
       await this.store.heartbeat(this.workerId, now);
       const live = await this.store.liveWorkers(now, HEARTBEAT_LIVE_MS);
       this.limiter.setRate(this.opts.sendRate / live);
-      await this.store.renewLeases(this.workerId, now, this.opts.leaseMs);
+      await this.store.renewLeases(this.workerId, [...this.held], now, this.opts.leaseMs);
       const reaped = await this.store.reapExpiredLeases(now);
       if (reaped) this.logger.warn({ reaped }, 'retook deliveries from an expired claim');
       await this.campaigns.housekeeping();
@@ -299,6 +317,7 @@ export class DeliveryWorker implements Job {
     await this.flush();
     this.buffer = [];
     const released = await this.store.release(this.workerId);
+    this.held.clear();
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
     this.housekeepingTimer = null;
     await this.store.removeWorker(this.workerId, new Date(this.clock().getTime() - HEARTBEAT_LIVE_MS * 4));

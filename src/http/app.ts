@@ -10,6 +10,7 @@ import { confirmationRoutes } from '../members/confirmation.routes';
 import { privacyMemberRoutes, privacyRequestRoutes } from '../privacy/privacy.routes';
 import { unsubscribeRoutes } from '../privacy/unsubscribe.routes';
 import { privacyLinkRoutes } from '../privacy/privacy-link.routes';
+import { adminRoutes } from '../admin/admin.routes';
 
 const PROBLEM = 'application/problem+json';
 
@@ -57,6 +58,8 @@ export function createApp(c: Container): Express {
   app.use('/c', confirmationRoutes({ members: c.members, config: c.config }));
   app.use('/u', unsubscribeRoutes({ privacy: c.privacy, config: c.config }));
   app.use('/p', privacyLinkRoutes({ privacy: c.privacy, config: c.config }));
+  // Staff web UI: own CSP (one script of its own), session cookies, CSRF tokens (src/admin).
+  app.use('/admin', adminRoutes(c));
 
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found');

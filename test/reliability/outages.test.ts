@@ -107,7 +107,13 @@ describe('outages during a campaign', () => {
     await new Promise((r) => setTimeout(r, 30000));
     const duringOutage = app.peer.mails.length;
     await app.peer.up();
-    await waitUntil(async () => (await campaignStatus(app, id)) === 'sent', 120000, 200);
+    try {
+      await waitUntil(async () => (await campaignStatus(app, id)) === 'sent', 120000, 200);
+    } catch (e) {
+      console.log(await app.c.dataSource.query('SELECT status, COUNT(*) n, MIN(next_attempt_at) t, MAX(attempts) a FROM deliveries GROUP BY status'), await campaignStatus(app, id), new Date(), app.peer.mails.length);
+      console.log(app.logs.filter((l) => /"level":(40|50)/.test(l)).slice(-8).join('\n'));
+      throw e;
+    }
     const counts = receivedCounts(app);
     const duplicates = [...counts.values()].reduce((a, b) => a + b, 0) - counts.size;
     const rows = await app.c.dataSource.query(`SELECT status, COUNT(*) AS n FROM deliveries WHERE campaign_id = ? GROUP BY status`, [id]);
@@ -141,17 +147,23 @@ describe('outages during a campaign', () => {
       const killedAt = app.peer.mails.length;
       await new Promise((r) => setTimeout(r, 3000));
       await db.start();
-      await waitUntil(
-        async () => {
-          try {
-            return (await campaignStatus(app, id)) === 'sent';
-          } catch {
-            return false;
-          }
-        },
-        120000,
-        250,
-      );
+      try {
+        await waitUntil(
+          async () => {
+            try {
+              return (await campaignStatus(app, id)) === 'sent';
+            } catch {
+              return false;
+            }
+          },
+          120000,
+          250,
+        );
+      } catch (e) {
+        console.log(await app.c.dataSource.query('SELECT status, COUNT(*) n, MIN(next_attempt_at) t, MAX(attempts) a FROM deliveries GROUP BY status'), await campaignStatus(app, id), new Date(), app.peer.mails.length);
+        console.log(app.logs.filter((l) => /"level":(40|50)/.test(l)).slice(-8).join('\n'));
+        throw e;
+      }
       const counts = receivedCounts(app);
       const duplicates = [...counts.values()].reduce((a, b) => a + b, 0) - counts.size;
       expect(counts.size).toBe(1500);

@@ -1,12 +1,12 @@
 import { html, type SafeHtml } from '../html';
 import type { WeekBucket } from '../admin-stats.service';
 
-/** Round up to 1, 2 or 5 × 10^n, so the axis has even steps. */
+/** An axis of four even steps of 1, 2, 2.5 or 5 × 10^n that holds `v`. */
 function niceMax(v: number): number {
-  if (v <= 4) return 4;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+  const raw = Math.max(1, v / 4);
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * p).find((s) => s >= raw && Number.isInteger(s)) ?? 10 * p;
+  return step * 4;
 }
 
 /**

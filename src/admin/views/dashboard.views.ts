@@ -2,24 +2,32 @@ import { html } from '../html';
 import type { MemberCounts, WeekBucket } from '../admin-stats.service';
 import type { CampaignView } from '../../campaigns/campaigns.service';
 import type { CampaignStats } from '../../delivery/delivery.service';
-import { MEMBER_STATUSES, SOURCES } from '../../members/member.entity';
+import { MEMBER_STATUSES, SOURCES, type MemberStatus } from '../../members/member.entity';
 import { CAMPAIGN_STATUS_LABELS, MEMBER_STATUS_LABELS, SOURCE_LABELS } from '../labels';
 import { formatShort } from '../oslo-time';
 import { roleHasScope } from '../roles';
 import { weeklyChart } from './chart';
 import { badge, formatCount, page, progressBar, type PageContext } from './layout';
 
+const CARD_ORDER: Array<[MemberStatus, string]> = [
+  ['active', 'Aktive medlemmer'],
+  ['pending', 'Venter på bekreftelse'],
+  ['restricted', 'Begrenset behandling'],
+  ['unsubscribed', 'Meldt ut'],
+];
+
 export interface DashboardData {
   counts: MemberCounts;
   weeks: WeekBucket[];
   campaigns: Array<{ campaign: CampaignView; stats: CampaignStats }>;
+  recent: CampaignView[];
 }
 
 export function dashboardPage(ctx: PageContext, d: DashboardData): string {
   const user = ctx.user!;
   const canCampaigns = roleHasScope(user.role, 'campaigns');
-  const statusCards = MEMBER_STATUSES.map(
-    (s) => html`<div class="stat stat-${s}"><p class="stat-value">${formatCount(d.counts.byStatus[s])}</p><p class="stat-label">${MEMBER_STATUS_LABELS[s]}</p></div>`,
+  const statusCards = CARD_ORDER.map(
+    ([s, label]) => html`<div class="stat stat-${s}"><p class="stat-value">${formatCount(d.counts.byStatus[s])}</p><p class="stat-label">${label}</p></div>`,
   );
   const sourceRows = SOURCES.map((src) => {
     const row = d.counts.bySource[src];
@@ -48,7 +56,12 @@ ${s.status === 'scheduled'
 <section class="card" aria-labelledby="h-weeks"><h2 id="h-weeks">Inn og ut per uke</h2>
 <p class="muted small">Siste 12 uker, fra samtykkehistorikken.</p>
 ${weeklyChart(d.weeks)}</section>
-<section class="card" aria-labelledby="h-progress"><h2 id="h-progress">Utsendelser</h2>${inProgress}</section>
+<section class="card" aria-labelledby="h-progress"><h2 id="h-progress">Utsendelser</h2>${inProgress}
+${d.recent.length
+  ? html`<h3 class="subhead">Sist sendt</h3><ul class="recent">${d.recent.map(
+      (c) => html`<li><a href="/admin/campaigns/${c.id}">${c.name}</a><span class="muted">${formatCount(c.recipients ?? 0)} mottakere${c.finishedAt ? ` · ${formatShort(c.finishedAt)}` : ''}</span></li>`,
+    )}</ul>`
+  : ''}</section>
 </div>
 <section class="card" aria-labelledby="h-source"><h2 id="h-source">Medlemmer etter kilde</h2>
 <div class="table-wrap"><table class="data">
