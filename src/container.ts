@@ -79,6 +79,10 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   const privacyRequests = new PrivacyRequestsService({ dataSource, suppression, privacy, logger, clock });
   members.addParticipant(privacyRequests);
   const retention = new RetentionService({ dataSource, config, privacy, logger });
+  retention.addTask({
+    name: 'delivery-error-details',
+    run: (now) => deliveryStore.clearErrorDetails(new Date(now.getTime() - config.retention.deliveryErrorDays * 86_400_000)),
+  });
   const admin = buildAdminServices({ dataSource, logger, clock });
 
   return {

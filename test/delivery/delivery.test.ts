@@ -229,4 +229,20 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
     expect(done.sent).toBe(5);
     expect(newsletterCounts(t, SUBJECT).size).toBe(5);
   });
+
+  it('retention clears SMTP error details after RETENTION_DELIVERY_ERROR_DAYS, keeping the outcome', async () => {
+    const [m] = await createActiveMembers(t, 1);
+    t.peer.behave(() => ({ code: 550, message: '5.1.1 mailbox unavailable' }));
+    startWorker();
+    const id = await createCampaign(t);
+    await campaignAction(t, id, 'send');
+    await untilStatus(id, 'sent');
+    const row = async () => (await t.c.dataSource.query('SELECT status, last_error FROM deliveries WHERE member_id = ?', [m.id]))[0];
+    expect((await row()).last_error).toMatch(/550/);
+    const at89 = await t.c.retention.run(new Date(Date.now() + 89 * 86_400_000));
+    expect(at89['delivery-error-details']).toBe(0);
+    const at91 = await t.c.retention.run(new Date(Date.now() + 91 * 86_400_000));
+    expect(at91['delivery-error-details']).toBe(1);
+    expect(await row()).toMatchObject({ status: 'failed', last_error: null });
+  });
 });
