@@ -4,7 +4,7 @@ import { requireScope } from '../http/auth';
 import { handler, idParam, parseBody } from '../http/validate';
 import type { DeliveryService } from './delivery.service';
 
-const sendSchema = z.strictObject({
+export const sendSchema = z.strictObject({
   scheduledAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with offset' }).optional(),
 });
 const emptySchema = z.strictObject({});

@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import helmet from 'helmet';
 import type { Container } from '../container';
 import { AppError } from './errors';
+import { docsPage, openApiDocument } from './openapi';
 import { authenticate } from './auth';
 import { membersRoutes } from '../members/members.routes';
 import { campaignsRoutes } from '../campaigns/campaigns.routes';
@@ -37,6 +38,12 @@ export function createApp(c: Container): Express {
       .catch(() => res.status(503).json({ status: 'database unreachable' }));
   });
 
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
+  app.get('/docs', (_req, res) => {
+    res.type('html').send(docsPage());
+  });
   app.get('/metrics', (_req, res, next) => {
     c.metrics
       .render()
