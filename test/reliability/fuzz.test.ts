@@ -131,8 +131,8 @@ describe(`fuzz: bad bodies and tokens (seed ${SEED})`, () => {
     for (const r of routes) {
       for (let i = 0; i < PER_ROUTE; i++) {
         const body = badBody(r.base, rnd);
-        const res = await request(t.app)
-          [r.method](r.path)
+        const agent = request(t.app);
+        const res = await agent[r.method](r.path)
           .set('authorization', `Bearer ${t.tokens.admin}`)
           .set('content-type', 'application/json')
           .send(body.raw ?? JSON.stringify(body.json));
