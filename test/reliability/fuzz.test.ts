@@ -112,7 +112,7 @@ describe(`fuzz: bad bodies and tokens (seed ${SEED})`, () => {
       { method: 'post', path: `/v1/members/${member.id}/restrict`, base: { restricted: true } },
       { method: 'post', path: '/v1/privacy-requests', base: { type: 'erasure', email: 'ny@example.no', receivedAt: '2026-11-20T09:00:00Z', channel: 'email', note: 'n' } },
       { method: 'patch', path: `/v1/privacy-requests/${req.body.id}`, base: { status: 'done', note: 'ok', outcome: 'svart' } },
-      { method: 'post', path: '/v1/campaigns', base: sampleCampaign() as Json },
+      { method: 'post', path: '/v1/campaigns', base: JSON.parse(JSON.stringify(sampleCampaign())) as Json },
       { method: 'patch', path: `/v1/campaigns/${campaignId}`, base: { name: 'Nytt navn', audience: { sources: ['web'], partnerIds: ['s1'] } } },
       { method: 'post', path: '/v1/campaigns/audience-count', base: { audience: { sources: ['web'] } } },
       { method: 'post', path: `/v1/campaigns/${campaignId}/test`, base: { to: ['test@example.no'] } },
