@@ -9,6 +9,9 @@ export interface TokenClaims {
   memberId: number;
 }
 
+/** One-letter scope codes keep the payload short. */
+const SCOPE_CODES: Record<TokenScope, string> = { unsubscribe: 'u' };
+
 interface Payload {
   s: string;
   m: number;
@@ -30,11 +33,12 @@ export class SignedTokens {
   }
 
   sign(claims: TokenClaims): string {
-    const payload: Payload = { s: claims.scope, m: claims.memberId };
+    const payload: Payload = { s: SCOPE_CODES[claims.scope], m: claims.memberId };
     return jwt.sign(payload, this.signer.secret, {
       algorithm: 'HS256',
       noTimestamp: true,
-      header: { alg: 'HS256', kid: this.signer.kid },
+      // No `typ`: the header is only what verification needs.
+      header: { alg: 'HS256', kid: this.signer.kid, typ: undefined },
     });
   }
 
@@ -47,7 +51,7 @@ export class SignedTokens {
     if (!secret) return null;
     try {
       const p = jwt.verify(token, secret, { algorithms: ['HS256'] }) as Partial<Payload>;
-      if (p.s !== scope || !Number.isSafeInteger(p.m) || (p.m as number) <= 0) return null;
+      if (p.s !== SCOPE_CODES[scope] || !Number.isSafeInteger(p.m) || (p.m as number) <= 0) return null;
       return { scope, memberId: p.m as number };
     } catch {
       return null;

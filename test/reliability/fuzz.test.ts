@@ -82,7 +82,7 @@ function set(v: Json, p: (string | number)[], value: Json): void {
 function randomToken(rnd: () => number): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~%';
   const kind = Math.floor(rnd() * 4);
-  if (kind === 0) return jwt.sign({ s: 'unsubscribe', m: 1 + Math.floor(rnd() * 5) }, 'not-the-key-0123456789abcdef0123456789', { header: { alg: 'HS256', kid: 'k1' }, noTimestamp: true });
+  if (kind === 0) return jwt.sign({ s: 'u', m: 1 + Math.floor(rnd() * 5) }, 'not-the-key-0123456789abcdef0123456789', { header: { alg: 'HS256', kid: 'k1' }, noTimestamp: true });
   if (kind === 1) return encodeURIComponent(String.fromCharCode(...Array.from({ length: 1 + Math.floor(rnd() * 60) }, () => 1 + Math.floor(rnd() * 0x2fff))));
   const len = kind === 2 ? 43 : 1 + Math.floor(rnd() * 3000);
   return Array.from({ length: len }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
