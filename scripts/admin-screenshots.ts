@@ -26,8 +26,38 @@ import type { Source } from '../src/members/member.entity';
 
 const DOCS = path.join(__dirname, '..', 'docs');
 const STAFF = { email: 'ingrid.berg@cosmenor.no', password: 'skjermbilder-2026!' };
-const FIRST = ['Kari', 'Ingrid', 'Nora', 'Emma', 'Sofie', 'Ida', 'Maja', 'Hanne', 'Silje', 'Marte', 'Anne', 'Line', 'Tone', 'Eli', 'Hilde', 'Mona'];
-const LAST = ['Nordmann', 'Hansen', 'Johansen', 'Olsen', 'Larsen', 'Andersen', 'Pedersen', 'Nilsen', 'Kristiansen', 'Berg', 'Haugen', 'Bakke'];
+const FIRST = [
+  'Kari',
+  'Ingrid',
+  'Nora',
+  'Emma',
+  'Sofie',
+  'Ida',
+  'Maja',
+  'Hanne',
+  'Silje',
+  'Marte',
+  'Anne',
+  'Line',
+  'Tone',
+  'Eli',
+  'Hilde',
+  'Mona',
+];
+const LAST = [
+  'Nordmann',
+  'Hansen',
+  'Johansen',
+  'Olsen',
+  'Larsen',
+  'Andersen',
+  'Pedersen',
+  'Nilsen',
+  'Kristiansen',
+  'Berg',
+  'Haugen',
+  'Bakke',
+];
 const SALONS = ['salong-oslo-sentrum', 'salong-bryggen', 'salong-nidaros', 'salong-stavanger'];
 
 /** A deterministic pseudo-random sequence, so the pictures are the same on every run. */
@@ -42,7 +72,15 @@ function rng(seed: number): () => number {
 async function seed(c: Container): Promise<void> {
   const rand = rng(2026);
   const now = c.clock().getTime();
-  const sources: Source[] = ['osme-mobile', 'osme-mobile', 'osme-mobile', 'cosmenor-partner', 'cosmenor-partner', 'web', 'admin'];
+  const sources: Source[] = [
+    'osme-mobile',
+    'osme-mobile',
+    'osme-mobile',
+    'cosmenor-partner',
+    'cosmenor-partner',
+    'web',
+    'admin',
+  ];
   const ids: number[] = [];
   for (let i = 0; i < 240; i++) {
     const first = FIRST[i % FIRST.length];
@@ -54,24 +92,39 @@ async function seed(c: Container): Promise<void> {
       lastName: last,
       source,
       sourceVersion: source === 'osme-mobile' ? '4.2.0' : source === 'cosmenor-partner' ? '2.8.1' : undefined,
-      partnerId: source === 'cosmenor-partner' || rand() < 0.3 ? SALONS[Math.floor(rand() * SALONS.length)] : undefined,
+      partnerId:
+        source === 'cosmenor-partner' || rand() < 0.3
+          ? SALONS[Math.floor(rand() * SALONS.length)]
+          : undefined,
       consent: { textVersion: 'kundeklubb-2024-05' },
     });
     ids.push(member.id);
     // Spread the sign-ups over the last twelve weeks, growing towards now (a campaign in the app).
     const ageDays = Math.floor(84 * Math.pow(rand(), 0.8));
     const at = toDbTime(new Date(now - ageDays * 86400000 - Math.floor(rand() * 36000000)));
-    await c.dataSource.query('UPDATE members SET created_at = ?, updated_at = ?, confirmed_at = ? WHERE id = ?', [at, at, at, member.id]);
-    await c.dataSource.query('UPDATE consent_events SET occurred_at = ?, given_at = ? WHERE member_id = ?', [at, at, member.id]);
+    await c.dataSource.query(
+      'UPDATE members SET created_at = ?, updated_at = ?, confirmed_at = ? WHERE id = ?',
+      [at, at, at, member.id],
+    );
+    await c.dataSource.query('UPDATE consent_events SET occurred_at = ?, given_at = ? WHERE member_id = ?', [
+      at,
+      at,
+      member.id,
+    ]);
   }
   for (const id of ids.filter(() => rand() < 0.09)) {
     await c.members.leave(id, 'app');
     const at = toDbTime(new Date(now - Math.floor(rand() * 70) * 86400000));
-    await c.dataSource.query(`UPDATE consent_events SET occurred_at = ? WHERE member_id = ? AND type = 'withdrawal'`, [at, id]);
+    await c.dataSource.query(
+      `UPDATE consent_events SET occurred_at = ? WHERE member_id = ? AND type = 'withdrawal'`,
+      [at, id],
+    );
   }
   for (const id of ids.filter(() => rand() < 0.03)) await c.privacy.restrict(id, true).catch(() => undefined);
   // A few sign-ups still waiting for their confirmation link.
-  await c.dataSource.query(`UPDATE members SET status = 'pending', confirmed_at = NULL WHERE id IN (${ids.slice(-9).join(',')}) AND status = 'active'`);
+  await c.dataSource.query(
+    `UPDATE members SET status = 'pending', confirmed_at = NULL WHERE id IN (${ids.slice(-9).join(',')}) AND status = 'active'`,
+  );
 }
 
 const BLOCKS = [
@@ -125,7 +178,11 @@ async function main(): Promise<void> {
   await c.admin.users.create(STAFF.email, 'admin', STAFF.password);
   await seed(c);
 
-  const november = await c.campaigns.create({ name: 'November 2026', subject: 'Nyheter fra Sothys i november', blocks: [BLOCKS[1]] });
+  const november = await c.campaigns.create({
+    name: 'November 2026',
+    subject: 'Nyheter fra Sothys i november',
+    blocks: [BLOCKS[1]],
+  });
   await c.delivery.send(november.id);
   const desember = await c.campaigns.create({
     name: 'Desember 2026',
@@ -137,7 +194,10 @@ async function main(): Promise<void> {
   await c.campaigns.create({ name: 'Januar 2027', subject: 'Godt nytt hudår', blocks: [BLOCKS[1]] });
 
   // A slow worker, so the progress view is caught mid-way.
-  const worker = new BackgroundWorker({ logger: c.logger, jobs: [createDeliveryWorker(c, { sendRate: 12, concurrency: 2, housekeepingMs: 200 })] });
+  const worker = new BackgroundWorker({
+    logger: c.logger,
+    jobs: [createDeliveryWorker(c, { sendRate: 12, concurrency: 2, housekeepingMs: 200 })],
+  });
   worker.start();
   const server = http.createServer(createApp(c));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -145,16 +205,31 @@ async function main(): Promise<void> {
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1, locale: 'nb-NO' });
+    const context = await browser.newContext({
+      viewport: { width: 1440, height: 900 },
+      deviceScaleFactor: 1,
+      locale: 'nb-NO',
+    });
     // Nothing leaves the machine: only the service itself is reachable.
-    await context.route('**/*', (route) => (route.request().url().startsWith(base) ? route.continue() : route.abort()));
+    await context.route('**/*', (route) =>
+      route.request().url().startsWith(base) ? route.continue() : route.abort(),
+    );
     const page = await context.newPage();
     await login(page, base);
     // Wait until November is done, then start December, so the dashboard shows one in progress.
-    for (let i = 0; i < 600 && (await c.campaigns.get(november.id)).status !== 'sent'; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && (await c.campaigns.get(november.id)).status !== 'sent'; i++)
+      await new Promise((r) => setTimeout(r, 100));
     await c.delivery.send(desember.id);
     await new Promise((r) => setTimeout(r, 3000));
 
@@ -162,7 +237,9 @@ async function main(): Promise<void> {
     await page.screenshot({ path: path.join(DOCS, 'admin-dashboard.png'), fullPage: true });
 
     await page.goto(`${base}/admin/campaigns/${desember.id}`);
-    await page.waitForFunction(() => Number(document.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow')) > 40);
+    await page.waitForFunction(
+      () => Number(document.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow')) > 40,
+    );
     await page.screenshot({ path: path.join(DOCS, 'admin-progress.png'), fullPage: true });
 
     // The editor: a new draft built like marketing would, with the live preview beside it.
@@ -177,13 +254,20 @@ async function main(): Promise<void> {
     await page.goto(`${base}/admin/campaigns/${draft.id}/edit`);
     await page.getByRole('button', { name: '+ Nyhet' }).click();
     await page.locator('[name="blocks.2.title"]').fill('Gavetips: Sothys julekalender');
-    await page.locator('[name="blocks.2.body"]').fill('24 luker med hudpleie og velvære, fra rens til kroppspleie. Begrenset antall.');
-    await page.waitForFunction(() => (document.querySelector('[data-preview-frame]') as HTMLIFrameElement | null)?.srcdoc.includes('Gavetips'));
+    await page
+      .locator('[name="blocks.2.body"]')
+      .fill('24 luker med hudpleie og velvære, fra rens til kroppspleie. Begrenset antall.');
+    await page.waitForFunction(() =>
+      (document.querySelector('[data-preview-frame]') as HTMLIFrameElement | null)?.srcdoc.includes(
+        'Gavetips',
+      ),
+    );
     await page.locator('[name="blocks.2.body"]').blur();
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(DOCS, 'admin-editor.png') });
 
-    for (const f of ['admin-dashboard.png', 'admin-editor.png', 'admin-progress.png']) process.stdout.write(`docs/${f}\n`);
+    for (const f of ['admin-dashboard.png', 'admin-editor.png', 'admin-progress.png'])
+      process.stdout.write(`docs/${f}\n`);
   } finally {
     await browser.close();
     await worker.stop();

@@ -2,7 +2,12 @@ import { Router, type Request, type Response } from 'express';
 import type { Container } from '../container';
 import { AppError, type FieldError } from '../http/errors';
 import { handler, idParam, parseBody } from '../http/validate';
-import { audienceSchema, createCampaignSchema, listCampaignsQuerySchema, patchCampaignSchema } from '../campaigns/campaigns.schema';
+import {
+  audienceSchema,
+  createCampaignSchema,
+  listCampaignsQuerySchema,
+  patchCampaignSchema,
+} from '../campaigns/campaigns.schema';
 import type { CampaignView } from '../campaigns/campaigns.service';
 import { bodyString, ctxOf, queryString, sendHtml } from './admin-http';
 import {
@@ -18,7 +23,16 @@ import {
 } from './campaign-form';
 import { CAMPAIGN_STATUS_LABELS, translateError } from './labels';
 import { osloLocalToDate, toLocalInput } from './oslo-time';
-import { audienceText, campaignFieldLabel, cancelConfirmPage, campaignListPage, editorPage, progressPage, sendConfirmPage, statusLine } from './views/campaigns.views';
+import {
+  audienceText,
+  campaignFieldLabel,
+  cancelConfirmPage,
+  campaignListPage,
+  editorPage,
+  progressPage,
+  sendConfirmPage,
+  statusLine,
+} from './views/campaigns.views';
 
 /** A scheduled send must be at least this far ahead; anything sooner is "send now". */
 const MIN_SCHEDULE_AHEAD_MS = 60 * 1000;
@@ -42,10 +56,21 @@ export function adminCampaignRoutes(c: Container): Router {
   /** The real render of unsaved content, or the reasons it cannot be rendered. */
   async function renderUnsaved(form: CampaignForm): Promise<{ html: string | null; errors: FieldError[] }> {
     try {
-      const input = parseBody(createCampaignSchema, createInput({ ...form, name: form.name || 'forhåndsvisning' }));
-      return { html: await c.campaigns.previewContent({ subject: input.subject, preheader: input.preheader, blocks: input.blocks }), errors: [] };
+      const input = parseBody(
+        createCampaignSchema,
+        createInput({ ...form, name: form.name || 'forhåndsvisning' }),
+      );
+      return {
+        html: await c.campaigns.previewContent({
+          subject: input.subject,
+          preheader: input.preheader,
+          blocks: input.blocks,
+        }),
+        errors: [],
+      };
     } catch (err) {
-      if (err instanceof AppError && (err.status === 400 || err.status === 422)) return { html: null, errors: err.errors };
+      if (err instanceof AppError && (err.status === 400 || err.status === 422))
+        return { html: null, errors: err.errors };
       throw err;
     }
   }
@@ -59,15 +84,38 @@ export function adminCampaignRoutes(c: Container): Router {
     return c.campaigns.get(id);
   }
 
-  function renderEditor(req: Request, res: Response, status: number, d: { id: number | null; form: CampaignForm; errors: FieldError[]; previewHtml: string | null; audienceCount: number | null; focusBlock?: number | null }) {
-    sendHtml(res, status, editorPage(ctxOf(req, 'campaigns'), { ...d, focusBlock: d.focusBlock ?? null, testAddress: req.staff!.user.email }));
+  function renderEditor(
+    req: Request,
+    res: Response,
+    status: number,
+    d: {
+      id: number | null;
+      form: CampaignForm;
+      errors: FieldError[];
+      previewHtml: string | null;
+      audienceCount: number | null;
+      focusBlock?: number | null;
+    },
+  ) {
+    sendHtml(
+      res,
+      status,
+      editorPage(ctxOf(req, 'campaigns'), {
+        ...d,
+        focusBlock: d.focusBlock ?? null,
+        testAddress: req.staff!.user.email,
+      }),
+    );
   }
 
   r.get(
     '/',
     handler(async (req, res) => {
       const cursor = queryString(req, 'cursor');
-      const q = listCampaignsQuerySchema.parse({ limit: '50', ...(/^\d{1,10}$/.test(cursor) ? { cursor } : {}) });
+      const q = listCampaignsQuerySchema.parse({
+        limit: '50',
+        ...(/^\d{1,10}$/.test(cursor) ? { cursor } : {}),
+      });
       const page = await c.campaigns.list(q);
       sendHtml(res, 200, campaignListPage(ctxOf(req, 'campaigns'), page.items, page.nextCursor));
     }),
@@ -76,7 +124,13 @@ export function adminCampaignRoutes(c: Container): Router {
   r.get(
     '/new',
     handler(async (req, res) => {
-      renderEditor(req, res, 200, { id: null, form: emptyCampaignForm(), errors: [], previewHtml: null, audienceCount: await c.campaigns.audienceCount(null) });
+      renderEditor(req, res, 200, {
+        id: null,
+        form: emptyCampaignForm(),
+        errors: [],
+        previewHtml: null,
+        audienceCount: await c.campaigns.audienceCount(null),
+      });
     }),
   );
 
@@ -90,7 +144,11 @@ export function adminCampaignRoutes(c: Container): Router {
         html: rendered.html,
         count,
         countText: count === null ? null : audienceText(count).value,
-        errors: rendered.errors.map((e) => ({ path: e.path, label: campaignFieldLabel(e.path), message: translateError(e.message) })),
+        errors: rendered.errors.map((e) => ({
+          path: e.path,
+          label: campaignFieldLabel(e.path),
+          message: translateError(e.message),
+        })),
       });
     }),
   );
@@ -98,13 +156,26 @@ export function adminCampaignRoutes(c: Container): Router {
   async function handleEditor(req: Request, res: Response, id: number | null): Promise<void> {
     let form = parseCampaignForm(req.body ?? {});
     const op = parseOp(bodyString(req, 'op'));
-    if (op.kind === 'add' || op.kind === 'remove' || op.kind === 'up' || op.kind === 'down' || op.kind === 'preview') {
+    if (
+      op.kind === 'add' ||
+      op.kind === 'remove' ||
+      op.kind === 'up' ||
+      op.kind === 'down' ||
+      op.kind === 'preview'
+    ) {
       // Without JavaScript: apply the edit, show the form again with a fresh preview; nothing is saved.
       const applied = applyStructuralOp(form, op);
       form = applied.form;
       const rendered = await renderUnsaved(form);
       const errors = op.kind === 'preview' ? validate(form, id).errors : [];
-      return renderEditor(req, res, 200, { id, form, errors, previewHtml: rendered.html, audienceCount: await countFor(form), focusBlock: applied.focus });
+      return renderEditor(req, res, 200, {
+        id,
+        form,
+        errors,
+        previewHtml: rendered.html,
+        audienceCount: await countFor(form),
+        focusBlock: applied.focus,
+      });
     }
     let savedId = id;
     try {
@@ -122,7 +193,13 @@ export function adminCampaignRoutes(c: Container): Router {
     } catch (err) {
       if (err instanceof AppError && (err.status === 400 || err.status === 422) && err.errors.length) {
         const rendered = await renderUnsaved(form);
-        return renderEditor(req, res, 422, { id, form, errors: err.errors, previewHtml: rendered.html, audienceCount: await countFor(form) });
+        return renderEditor(req, res, 422, {
+          id,
+          form,
+          errors: err.errors,
+          previewHtml: rendered.html,
+          audienceCount: await countFor(form),
+        });
       }
       if (err instanceof AppError && err.status === 502 && savedId !== null) {
         // Saved, but the test mail was refused: say so next to the form.
@@ -130,7 +207,9 @@ export function adminCampaignRoutes(c: Container): Router {
         return renderEditor(req, res, 502, {
           id: savedId,
           form,
-          errors: [{ path: 'test', message: `Utkastet er lagret, men testen kunne ikke sendes: ${err.message}` }],
+          errors: [
+            { path: 'test', message: `Utkastet er lagret, men testen kunne ikke sendes: ${err.message}` },
+          ],
           previewHtml: rendered.html,
           audienceCount: await countFor(form),
         });
@@ -166,7 +245,13 @@ export function adminCampaignRoutes(c: Container): Router {
         if (err instanceof AppError && err.status === 422) return null;
         throw err;
       });
-      renderEditor(req, res, 200, { id, form: campaignToForm(campaign), errors: [], previewHtml, audienceCount: campaign.recipients });
+      renderEditor(req, res, 200, {
+        id,
+        form: campaignToForm(campaign),
+        errors: [],
+        previewHtml,
+        audienceCount: campaign.recipients,
+      });
     }),
   );
 
@@ -189,7 +274,17 @@ export function adminCampaignRoutes(c: Container): Router {
       const id = idParam(req.params.id, 'campaign');
       const campaign = await c.campaigns.get(id);
       if (campaign.status !== 'draft') return res.redirect(303, `/admin/campaigns/${id}`);
-      sendHtml(res, 200, sendConfirmPage(ctxOf(req, 'campaigns'), { campaign, count: campaign.recipients ?? 0, when: 'now', scheduledAt: '', errors: [] }));
+      sendHtml(
+        res,
+        200,
+        sendConfirmPage(ctxOf(req, 'campaigns'), {
+          campaign,
+          count: campaign.recipients ?? 0,
+          when: 'now',
+          scheduledAt: '',
+          errors: [],
+        }),
+      );
     }),
   );
 
@@ -202,13 +297,23 @@ export function adminCampaignRoutes(c: Container): Router {
         const local = bodyString(req, 'scheduledAt');
         const at = osloLocalToDate(local);
         const now = c.clock().getTime();
-        const problem = !at ? 'Velg dato og klokkeslett.' : at.getTime() < now + MIN_SCHEDULE_AHEAD_MS ? 'Tidspunktet må være frem i tid.' : null;
+        const problem = !at
+          ? 'Velg dato og klokkeslett.'
+          : at.getTime() < now + MIN_SCHEDULE_AHEAD_MS
+            ? 'Tidspunktet må være frem i tid.'
+            : null;
         if (problem) {
           const campaign = await c.campaigns.get(id);
           return sendHtml(
             res,
             422,
-            sendConfirmPage(ctxOf(req, 'campaigns'), { campaign, count: campaign.recipients ?? 0, when, scheduledAt: at ? toLocalInput(at) : local, errors: [{ path: 'scheduledAt', message: problem }] }),
+            sendConfirmPage(ctxOf(req, 'campaigns'), {
+              campaign,
+              count: campaign.recipients ?? 0,
+              when,
+              scheduledAt: at ? toLocalInput(at) : local,
+              errors: [{ path: 'scheduledAt', message: problem }],
+            }),
           );
         }
         await c.delivery.send(id, at!);

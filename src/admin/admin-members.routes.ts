@@ -34,7 +34,11 @@ export function adminMemberRoutes(c: Container): Router {
         if (!(err instanceof AppError) || err.status !== 400) throw err;
         errors = err.errors;
       }
-      sendHtml(res, errors.length ? 422 : 200, memberListPage(ctxOf(req, 'members'), { filters, ...result, paged: !!cursor, errors }));
+      sendHtml(
+        res,
+        errors.length ? 422 : 200,
+        memberListPage(ctxOf(req, 'members'), { filters, ...result, paged: !!cursor, errors }),
+      );
     }),
   );
 
@@ -43,7 +47,11 @@ export function adminMemberRoutes(c: Container): Router {
     handler(async (req, res) => {
       const id = idParam(req.params.id, 'member');
       const [member, history] = await Promise.all([c.members.get(id), c.members.consentHistory(id)]);
-      sendHtml(res, 200, memberPage(ctxOf(req, 'members'), { member, history, canPrivacy: hasStaffScope(req, 'privacy') }));
+      sendHtml(
+        res,
+        200,
+        memberPage(ctxOf(req, 'members'), { member, history, canPrivacy: hasStaffScope(req, 'privacy') }),
+      );
     }),
   );
 

@@ -14,14 +14,35 @@ import { privacyPage, requestPage, type RequestForm } from './views/privacy.view
 export function adminPrivacyRoutes(c: Container): Router {
   const r = Router();
 
-  async function renderLog(req: Request, res: Response, status: number, form: RequestForm, errors: FieldError[]) {
-    const [open, closed] = await Promise.all([c.privacyRequests.list({ open: true, limit: 200 }), c.privacyRequests.list({ open: false, limit: 20 })]);
-    sendHtml(res, status, privacyPage(ctxOf(req, 'privacy'), { open: open.items, closed: closed.items, form, errors }));
+  async function renderLog(
+    req: Request,
+    res: Response,
+    status: number,
+    form: RequestForm,
+    errors: FieldError[],
+  ) {
+    const [open, closed] = await Promise.all([
+      c.privacyRequests.list({ open: true, limit: 200 }),
+      c.privacyRequests.list({ open: false, limit: 20 }),
+    ]);
+    sendHtml(
+      res,
+      status,
+      privacyPage(ctxOf(req, 'privacy'), { open: open.items, closed: closed.items, form, errors }),
+    );
   }
 
   r.get(
     '/',
-    handler((req, res) => renderLog(req, res, 200, { type: 'access', email: '', receivedAt: toLocalInput(c.clock()), channel: 'email', note: '' }, [])),
+    handler((req, res) =>
+      renderLog(
+        req,
+        res,
+        200,
+        { type: 'access', email: '', receivedAt: toLocalInput(c.clock()), channel: 'email', note: '' },
+        [],
+      ),
+    ),
   );
 
   r.post(
@@ -45,7 +66,8 @@ export function adminPrivacyRoutes(c: Container): Router {
         const created = await c.privacyRequests.create(input);
         res.redirect(303, `/admin/privacy/requests/${created.id}?melding=registrert`);
       } catch (err) {
-        if (err instanceof AppError && (err.status === 400 || err.status === 422) && err.errors.length) return renderLog(req, res, 422, form, err.errors);
+        if (err instanceof AppError && (err.status === 400 || err.status === 422) && err.errors.length)
+          return renderLog(req, res, 422, form, err.errors);
         throw err;
       }
     }),
@@ -66,12 +88,23 @@ export function adminPrivacyRoutes(c: Container): Router {
       const outcome = bodyString(req, 'outcome').trim();
       const note = bodyString(req, 'note').trim();
       try {
-        await c.privacyRequests.update(id, parseBody(updateRequestSchema, { status: 'done', ...(outcome ? { outcome } : {}), ...(note ? { note } : {}) }));
+        await c.privacyRequests.update(
+          id,
+          parseBody(updateRequestSchema, {
+            status: 'done',
+            ...(outcome ? { outcome } : {}),
+            ...(note ? { note } : {}),
+          }),
+        );
         res.redirect(303, '/admin/privacy?melding=lukket');
       } catch (err) {
         if (err instanceof AppError && err.status === 422 && err.errors.length) {
           const request = await c.privacyRequests.get(id);
-          return sendHtml(res, 422, requestPage(ctxOf(req, 'privacy'), { request, errors: err.errors, outcome, note }));
+          return sendHtml(
+            res,
+            422,
+            requestPage(ctxOf(req, 'privacy'), { request, errors: err.errors, outcome, note }),
+          );
         }
         throw err;
       }
@@ -80,7 +113,8 @@ export function adminPrivacyRoutes(c: Container): Router {
 
   async function requestMember(id: number): Promise<{ member: MemberView }> {
     const request = await c.privacyRequests.get(id);
-    if (request.status !== 'open' || request.type !== 'erasure' || !request.memberId) throw notFound('member of this request');
+    if (request.status !== 'open' || request.type !== 'erasure' || !request.memberId)
+      throw notFound('member of this request');
     return { member: await c.members.get(request.memberId) };
   }
 
@@ -89,7 +123,17 @@ export function adminPrivacyRoutes(c: Container): Router {
     handler(async (req, res) => {
       const id = idParam(req.params.id, 'privacy request');
       const { member } = await requestMember(id);
-      sendHtml(res, 200, eraseConfirmPage(ctxOf(req, 'privacy'), { member, action: `/admin/privacy/requests/${id}/erase`, back: `/admin/privacy/requests/${id}`, error: null, requestId: id }));
+      sendHtml(
+        res,
+        200,
+        eraseConfirmPage(ctxOf(req, 'privacy'), {
+          member,
+          action: `/admin/privacy/requests/${id}/erase`,
+          back: `/admin/privacy/requests/${id}`,
+          error: null,
+          requestId: id,
+        }),
+      );
     }),
   );
 
@@ -102,7 +146,13 @@ export function adminPrivacyRoutes(c: Container): Router {
         return sendHtml(
           res,
           422,
-          eraseConfirmPage(ctxOf(req, 'privacy'), { member, action: `/admin/privacy/requests/${id}/erase`, back: `/admin/privacy/requests/${id}`, error: 'Adressen du skrev, stemmer ikke med medlemmets adresse. Ingenting er slettet.', requestId: id }),
+          eraseConfirmPage(ctxOf(req, 'privacy'), {
+            member,
+            action: `/admin/privacy/requests/${id}/erase`,
+            back: `/admin/privacy/requests/${id}`,
+            error: 'Adressen du skrev, stemmer ikke med medlemmets adresse. Ingenting er slettet.',
+            requestId: id,
+          }),
         );
       }
       // The request log erases the member with this address and closes the request in one transaction.
@@ -116,7 +166,10 @@ export function adminPrivacyRoutes(c: Container): Router {
     handler(async (req, res) => {
       const id = idParam(req.params.id, 'member');
       const doc = await c.privacy.exportMember(id, 'staff');
-      res.attachment(`medlem-${id}-innsyn.json`).type('application/json').send(JSON.stringify(doc, null, 2));
+      res
+        .attachment(`medlem-${id}-innsyn.json`)
+        .type('application/json')
+        .send(JSON.stringify(doc, null, 2));
     }),
   );
 
@@ -135,7 +188,16 @@ export function adminPrivacyRoutes(c: Container): Router {
     handler(async (req, res) => {
       const id = idParam(req.params.id, 'member');
       const member = await c.members.get(id);
-      sendHtml(res, 200, eraseConfirmPage(ctxOf(req, 'privacy'), { member, action: `/admin/privacy/members/${id}/erase`, back: `/admin/members/${id}`, error: null }));
+      sendHtml(
+        res,
+        200,
+        eraseConfirmPage(ctxOf(req, 'privacy'), {
+          member,
+          action: `/admin/privacy/members/${id}/erase`,
+          back: `/admin/members/${id}`,
+          error: null,
+        }),
+      );
     }),
   );
 
@@ -152,7 +214,9 @@ export function adminPrivacyRoutes(c: Container): Router {
             member,
             action: `/admin/privacy/members/${id}/erase`,
             back: `/admin/members/${id}`,
-            error: member.email ? 'Adressen du skrev, stemmer ikke med medlemmets adresse. Ingenting er slettet.' : 'Kryss av for å bekrefte. Ingenting er slettet.',
+            error: member.email
+              ? 'Adressen du skrev, stemmer ikke med medlemmets adresse. Ingenting er slettet.'
+              : 'Kryss av for å bekrefte. Ingenting er slettet.',
           }),
         );
       }

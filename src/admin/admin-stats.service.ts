@@ -19,7 +19,8 @@ export interface WeekBucket {
   withdrawals: number;
 }
 
-const zeroStatuses = () => Object.fromEntries(MEMBER_STATUSES.map((s) => [s, 0])) as Record<MemberStatus, number>;
+const zeroStatuses = () =>
+  Object.fromEntries(MEMBER_STATUSES.map((s) => [s, 0])) as Record<MemberStatus, number>;
 
 /**
  * Read-only aggregates for the dashboard. The rules (who is a member, what a status means)
@@ -39,7 +40,10 @@ export class AdminStatsService {
       'SELECT status, source, COUNT(*) AS n FROM members GROUP BY status, source',
     );
     const byStatus = zeroStatuses();
-    const bySource = Object.fromEntries(SOURCES.map((s) => [s, zeroStatuses()])) as Record<Source, Record<MemberStatus, number>>;
+    const bySource = Object.fromEntries(SOURCES.map((s) => [s, zeroStatuses()])) as Record<
+      Source,
+      Record<MemberStatus, number>
+    >;
     let total = 0;
     for (const r of rows) {
       const n = Number(r.n);
@@ -62,7 +66,12 @@ export class AdminStatsService {
     const buckets: WeekBucket[] = [];
     for (let i = weeks - 1; i >= 0; i--) {
       const monday = new Date(thisMonday.getTime() - i * 7 * 86400000);
-      buckets.push({ weekStart: monday.toISOString().slice(0, 10), week: isoWeekNumber(monday), signups: 0, withdrawals: 0 });
+      buckets.push({
+        weekStart: monday.toISOString().slice(0, 10),
+        week: isoWeekNumber(monday),
+        signups: 0,
+        withdrawals: 0,
+      });
     }
     const from = osloLocalToDate(`${buckets[0].weekStart}T00:00`)!;
     const rows: Array<{ type: string; h: string; n: unknown }> = await this.ds.query(

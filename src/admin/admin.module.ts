@@ -16,7 +16,11 @@ export interface AdminServices {
   stats: AdminStatsService;
 }
 
-export function buildAdminServices(deps: { dataSource: DataSource; logger: Logger; clock: Clock }): AdminServices {
+export function buildAdminServices(deps: {
+  dataSource: DataSource;
+  logger: Logger;
+  clock: Clock;
+}): AdminServices {
   const users = new StaffUsersService(deps);
   const limiter = new LoginLimiter(deps.clock);
   const auth = new StaffAuthService({ ...deps, users, limiter });

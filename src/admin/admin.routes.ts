@@ -49,7 +49,9 @@ const adminHeaders: RequestHandler = (_req, res, next) => {
 
 /** Only a path inside the admin UI: never another host (`//evil`), never a backslash trick. */
 export function safeNext(next: string): string {
-  return /^\/admin(?:[/?][A-Za-z0-9\-._~%!$&'()*+,;=:@/?]*)?$/.test(next) && !next.includes('//') ? next : '/admin';
+  return /^\/admin(?:[/?][A-Za-z0-9\-._~%!$&'()*+,;=:@/?]*)?$/.test(next) && !next.includes('//')
+    ? next
+    : '/admin';
 }
 
 /** The admin web UI at /admin: server-rendered pages, one small script, the container's services. */
@@ -66,9 +68,22 @@ export function adminRoutes(c: Container): Router {
   r.get('/login', (req, res) => {
     if (req.staff) return res.redirect(303, '/admin');
     const token = crypto.randomBytes(32).toString('base64url');
-    setCookie(res, LOGIN_COOKIE, token, { path: '/admin/login', maxAgeSeconds: 3600, secure: secureCookies(c.config) });
+    setCookie(res, LOGIN_COOKIE, token, {
+      path: '/admin/login',
+      maxAgeSeconds: 3600,
+      secure: secureCookies(c.config),
+    });
     const flash = ctxOf(req).flash;
-    sendHtml(res, 200, loginPage({ loginToken: token, email: '', next: safeNext(queryString(req, 'next')), error: flash ?? null }));
+    sendHtml(
+      res,
+      200,
+      loginPage({
+        loginToken: token,
+        email: '',
+        next: safeNext(queryString(req, 'next')),
+        error: flash ?? null,
+      }),
+    );
   });
 
   r.post(
@@ -83,12 +98,29 @@ export function adminRoutes(c: Container): Router {
       if (outcome.kind === 'limited') {
         res.set('Retry-After', String(outcome.retryAfterSeconds));
         const minutes = Math.max(1, Math.ceil(outcome.retryAfterSeconds / 60));
-        return sendHtml(res, 429, loginPage({ loginToken: token!, email, next, error: `For mange mislykkede forsøk. Prøv igjen om ${minutes} minutter.` }));
+        return sendHtml(
+          res,
+          429,
+          loginPage({
+            loginToken: token!,
+            email,
+            next,
+            error: `For mange mislykkede forsøk. Prøv igjen om ${minutes} minutter.`,
+          }),
+        );
       }
       if (outcome.kind === 'invalid') {
-        return sendHtml(res, 401, loginPage({ loginToken: token!, email, next, error: 'Feil e-postadresse eller passord.' }));
+        return sendHtml(
+          res,
+          401,
+          loginPage({ loginToken: token!, email, next, error: 'Feil e-postadresse eller passord.' }),
+        );
       }
-      setCookie(res, LOGIN_COOKIE, '', { path: '/admin/login', maxAgeSeconds: 0, secure: secureCookies(c.config) });
+      setCookie(res, LOGIN_COOKIE, '', {
+        path: '/admin/login',
+        maxAgeSeconds: 0,
+        secure: secureCookies(c.config),
+      });
       setSessionCookie(res, c.config, outcome.token);
       res.redirect(303, next);
     }),
@@ -129,7 +161,11 @@ export function adminRoutes(c: Container): Router {
         campaignsInProgress(c),
         c.campaigns.list({ status: 'sent', limit: 3 }),
       ]);
-      sendHtml(res, 200, dashboardPage(ctxOf(req, 'dashboard'), { counts, weeks, campaigns, recent: recent.items }));
+      sendHtml(
+        res,
+        200,
+        dashboardPage(ctxOf(req, 'dashboard'), { counts, weeks, campaigns, recent: recent.items }),
+      );
     }),
   );
 
@@ -139,7 +175,15 @@ export function adminRoutes(c: Container): Router {
 
   r.use((req, res) => {
     if (wantsJson(req)) return res.status(404).json({ error: 'not found' });
-    sendHtml(res, 404, messagePage(ctxOf(req), { title: 'Fant ikke siden', message: 'Siden finnes ikke, eller det du ser etter er slettet.', links: [['/admin', 'Til oversikten']] }));
+    sendHtml(
+      res,
+      404,
+      messagePage(ctxOf(req), {
+        title: 'Fant ikke siden',
+        message: 'Siden finnes ikke, eller det du ser etter er slettet.',
+        links: [['/admin', 'Til oversikten']],
+      }),
+    );
   });
   r.use(adminErrorHandler(c));
   return r;
@@ -155,7 +199,8 @@ function refuseForm(req: express.Request, res: express.Response): void {
     403,
     messagePage(ctxOf(req), {
       title: 'Skjemaet ble avvist',
-      message: 'Skjemaet manglet en gyldig sikkerhetsnøkkel, eller økten din er utløpt. Ingenting er endret. Last siden på nytt og prøv igjen.',
+      message:
+        'Skjemaet manglet en gyldig sikkerhetsnøkkel, eller økten din er utløpt. Ingenting er endret. Last siden på nytt og prøv igjen.',
       links: [[req.staff ? '/admin' : '/admin/login', req.staff ? 'Til oversikten' : 'Logg inn']],
     }),
   );
@@ -165,13 +210,18 @@ async function campaignsInProgress(c: Container) {
   const statuses: CampaignStatus[] = ['sending', 'paused', 'scheduled'];
   const lists = await Promise.all(statuses.map((status) => c.campaigns.list({ status, limit: 10 })));
   const items = lists.flatMap((l) => l.items);
-  return Promise.all(items.map(async (campaign) => ({ campaign, stats: await c.delivery.stats(campaign.id) })));
+  return Promise.all(
+    items.map(async (campaign) => ({ campaign, stats: await c.delivery.stats(campaign.id) })),
+  );
 }
 
 const STATUS_TITLES: Record<number, [string, string]> = {
   400: ['Ugyldig forespørsel', 'Forespørselen kunne ikke leses.'],
   404: ['Fant ikke siden', 'Det du ser etter finnes ikke, eller er slettet.'],
-  409: ['Kunne ikke utføres', 'Handlingen passer ikke med tilstanden akkurat nå. Last siden på nytt og prøv igjen.'],
+  409: [
+    'Kunne ikke utføres',
+    'Handlingen passer ikke med tilstanden akkurat nå. Last siden på nytt og prøv igjen.',
+  ],
   413: ['For stort skjema', 'Skjemaet er for stort til å sendes.'],
   502: ['E-posten ble ikke sendt', 'E-posttjeneren avviste meldingen.'],
 };
@@ -182,13 +232,27 @@ function adminErrorHandler(c: Container): ErrorRequestHandler {
     if (err instanceof AppError) status = err.status;
     else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) status = err.status;
     if (status >= 500 && status !== 502) {
-      c.logger.error({ err: { message: String(err?.message ?? err), stack: err?.stack }, route: `${req.baseUrl}${req.route?.path ?? ''}` }, 'unhandled error');
+      c.logger.error(
+        {
+          err: { message: String(err?.message ?? err), stack: err?.stack },
+          route: `${req.baseUrl}${req.route?.path ?? ''}`,
+        },
+        'unhandled error',
+      );
       status = 500;
     }
-    if (wantsJson(req)) return res.status(status).json({ error: err instanceof AppError ? err.message : 'error' });
-    const [title, message] = STATUS_TITLES[status] ?? ['Noe gikk galt', 'Feilen er logget. Prøv igjen om litt.'];
+    if (wantsJson(req))
+      return res.status(status).json({ error: err instanceof AppError ? err.message : 'error' });
+    const [title, message] = STATUS_TITLES[status] ?? [
+      'Noe gikk galt',
+      'Feilen er logget. Prøv igjen om litt.',
+    ];
     // The SMTP reason helps staff (a refused address); other details are English API text.
     const detail = err instanceof AppError && status === 502 ? ` (${err.message})` : '';
-    sendHtml(res, status, messagePage(ctxOf(req), { title, message: message + detail, links: [['/admin', 'Til oversikten']] }));
+    sendHtml(
+      res,
+      status,
+      messagePage(ctxOf(req), { title, message: message + detail, links: [['/admin', 'Til oversikten']] }),
+    );
   };
 }

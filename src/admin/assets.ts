@@ -27,7 +27,11 @@ function load(name: string): Asset {
   let a = loaded.get(name);
   if (!a) {
     const body = fs.readFileSync(path.join(TEMPLATES_DIR, 'admin', name));
-    a = { body, type: ASSETS[name], version: crypto.createHash('sha256').update(body).digest('hex').slice(0, 12) };
+    a = {
+      body,
+      type: ASSETS[name],
+      version: crypto.createHash('sha256').update(body).digest('hex').slice(0, 12),
+    };
     loaded.set(name, a);
   }
   return a;
@@ -40,7 +44,11 @@ export function assetUrl(name: 'admin.css' | 'admin.js'): string {
 export function serveAssets(): RequestHandler {
   return (req, res, next) => {
     const name = req.path.replace(/^\//, '');
-    if (!Object.prototype.hasOwnProperty.call(ASSETS, name) || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
+    if (
+      !Object.prototype.hasOwnProperty.call(ASSETS, name) ||
+      (req.method !== 'GET' && req.method !== 'HEAD')
+    )
+      return next();
     const a = load(name);
     res
       .status(200)

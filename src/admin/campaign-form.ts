@@ -51,7 +51,14 @@ export const emptyBlock = (type: BlockType): BlockForm => ({
   validUntil: '',
 });
 
-export const emptyCampaignForm = (): CampaignForm => ({ name: '', subject: '', preheader: '', sources: [], partnerIds: '', blocks: [] });
+export const emptyCampaignForm = (): CampaignForm => ({
+  name: '',
+  subject: '',
+  preheader: '',
+  sources: [],
+  partnerIds: '',
+  blocks: [],
+});
 
 type Body = Record<string, unknown>;
 
@@ -208,7 +215,10 @@ export function parseOp(value: string): EditorOp {
 }
 
 /** Returns the form after a structural op, and the block index to scroll to. */
-export function applyStructuralOp(form: CampaignForm, op: EditorOp): { form: CampaignForm; focus: number | null } {
+export function applyStructuralOp(
+  form: CampaignForm,
+  op: EditorOp,
+): { form: CampaignForm; focus: number | null } {
   const blocks = [...form.blocks];
   let focus: number | null = null;
   if (op.kind === 'add') {

@@ -35,16 +35,19 @@ export class LoginLimiter {
     const acct = this.accounts.get(LoginLimiter.accountKey(email));
     let wait = 0;
     if (acct && acct.resetAt > now && acct.failures >= this.limits.perAccount) wait = acct.resetAt - now;
-    if (this.global.resetAt > now && this.global.failures >= this.limits.global) wait = Math.max(wait, this.global.resetAt - now);
+    if (this.global.resetAt > now && this.global.failures >= this.limits.global)
+      wait = Math.max(wait, this.global.resetAt - now);
     return Math.ceil(wait / 1000);
   }
 
   recordFailure(email: string): void {
     const now = this.clock().getTime();
-    if (this.accounts.size > 10_000) for (const [k, v] of this.accounts) if (v.resetAt <= now) this.accounts.delete(k);
+    if (this.accounts.size > 10_000)
+      for (const [k, v] of this.accounts) if (v.resetAt <= now) this.accounts.delete(k);
     const key = LoginLimiter.accountKey(email);
     const acct = this.accounts.get(key);
-    if (!acct || acct.resetAt <= now) this.accounts.set(key, { failures: 1, resetAt: now + this.limits.windowMs });
+    if (!acct || acct.resetAt <= now)
+      this.accounts.set(key, { failures: 1, resetAt: now + this.limits.windowMs });
     else acct.failures++;
     if (this.global.resetAt <= now) this.global = { failures: 1, resetAt: now + this.limits.windowMs };
     else this.global.failures++;

@@ -27,7 +27,8 @@ export interface WallTime {
 
 export function osloWallTime(d: Date): WallTime {
   const p: Record<string, number> = {};
-  for (const part of partsFormat.formatToParts(d)) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  for (const part of partsFormat.formatToParts(d))
+    if (part.type !== 'literal') p[part.type] = Number(part.value);
   return { year: p.year, month: p.month, day: p.day, hour: p.hour, minute: p.minute, second: p.second };
 }
 
@@ -50,11 +51,21 @@ export function osloLocalToDate(local: string): Date | null {
   const [year, month, day, hour, minute, second] = m.slice(1).map((s) => Number(s ?? 0));
   const wall = Date.UTC(year, month - 1, day, hour, minute, second);
   const check = new Date(wall);
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+  if (
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
     return null;
   }
   // The offsets around that day (winter and summer time on a change day); try each, earlier first.
-  const offsets = new Set([osloOffsetMinutes(new Date(wall - 86400000)), osloOffsetMinutes(new Date(wall + 86400000))]);
+  const offsets = new Set([
+    osloOffsetMinutes(new Date(wall - 86400000)),
+    osloOffsetMinutes(new Date(wall + 86400000)),
+  ]);
   const candidates = [...offsets].map((off) => wall - off * 60000).sort((a, b) => a - b);
   for (const t of candidates) {
     const w = osloWallTime(new Date(t));
@@ -89,9 +100,25 @@ export function toLocalInput(value: Date | string | null | undefined): string {
   return `${w.year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}`;
 }
 
-const longFormat = new Intl.DateTimeFormat('nb-NO', { timeZone: OSLO, dateStyle: 'long', timeStyle: 'short' });
-const shortFormat = new Intl.DateTimeFormat('nb-NO', { timeZone: OSLO, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' });
-const dateFormat = new Intl.DateTimeFormat('nb-NO', { timeZone: OSLO, day: 'numeric', month: 'long', year: 'numeric' });
+const longFormat = new Intl.DateTimeFormat('nb-NO', {
+  timeZone: OSLO,
+  dateStyle: 'long',
+  timeStyle: 'short',
+});
+const shortFormat = new Intl.DateTimeFormat('nb-NO', {
+  timeZone: OSLO,
+  day: '2-digit',
+  month: '2-digit',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+const dateFormat = new Intl.DateTimeFormat('nb-NO', {
+  timeZone: OSLO,
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+});
 
 /** «3. desember 2026 kl. 18:00» */
 export function formatLong(value: Date | string): string {
@@ -121,5 +148,11 @@ export function isoWeekNumber(date: Date): number {
   const d = new Date(date.getTime());
   d.setUTCDate(d.getUTCDate() + 3 - ((d.getUTCDay() + 6) % 7)); // Thursday of this week
   const firstThursday = new Date(Date.UTC(d.getUTCFullYear(), 0, 4));
-  return 1 + Math.round((d.getTime() - firstThursday.getTime()) / 86400000 / 7 - (3 - ((firstThursday.getUTCDay() + 6) % 7)) / 7);
+  return (
+    1 +
+    Math.round(
+      (d.getTime() - firstThursday.getTime()) / 86400000 / 7 -
+        (3 - ((firstThursday.getUTCDay() + 6) % 7)) / 7,
+    )
+  );
 }

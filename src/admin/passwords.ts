@@ -38,7 +38,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const salt = Buffer.from(parts[4], 'base64url');
   const expected = Buffer.from(parts[5], 'base64url');
   if (salt.length === 0 || expected.length === 0) return false;
-  const actual = await scrypt(password.normalize('NFC'), salt, expected.length, { N, r, p, maxmem: maxmem(N, r) });
+  const actual = await scrypt(password.normalize('NFC'), salt, expected.length, {
+    N,
+    r,
+    p,
+    maxmem: maxmem(N, r),
+  });
   return crypto.timingSafeEqual(actual, expected);
 }
 

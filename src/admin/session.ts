@@ -43,7 +43,13 @@ interface CookieOptions {
 
 /** httpOnly, SameSite=Strict, scoped to its path; Secure when the service is reached over https. */
 export function setCookie(res: Response, name: string, value: string, o: CookieOptions): void {
-  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${o.path}`, `Max-Age=${o.maxAgeSeconds}`, 'HttpOnly', 'SameSite=Strict'];
+  const parts = [
+    `${name}=${encodeURIComponent(value)}`,
+    `Path=${o.path}`,
+    `Max-Age=${o.maxAgeSeconds}`,
+    'HttpOnly',
+    'SameSite=Strict',
+  ];
   if (o.secure) parts.push('Secure');
   res.append('Set-Cookie', parts.join('; '));
 }
@@ -51,7 +57,11 @@ export function setCookie(res: Response, name: string, value: string, o: CookieO
 export const secureCookies = (config: Config) => config.publicUrl.startsWith('https:');
 
 export function setSessionCookie(res: Response, config: Config, token: string): void {
-  setCookie(res, SESSION_COOKIE, token, { path: '/admin', maxAgeSeconds: SESSION_ABSOLUTE_MS / 1000, secure: secureCookies(config) });
+  setCookie(res, SESSION_COOKIE, token, {
+    path: '/admin',
+    maxAgeSeconds: SESSION_ABSOLUTE_MS / 1000,
+    secure: secureCookies(config),
+  });
 }
 
 export function clearSessionCookie(res: Response, config: Config): void {
@@ -89,4 +99,5 @@ export function csrfTokenOf(req: Request): string | null {
   return typeof field === 'string' ? field : null;
 }
 
-export const hasStaffScope = (req: Request, scope: Scope) => !!req.staff && roleHasScope(req.staff.user.role, scope);
+export const hasStaffScope = (req: Request, scope: Scope) =>
+  !!req.staff && roleHasScope(req.staff.user.role, scope);

@@ -32,7 +32,13 @@ export class StaffAuthService {
   private readonly logger: Logger;
   private readonly clock: Clock;
 
-  constructor(deps: { dataSource: DataSource; users: StaffUsersService; limiter: LoginLimiter; logger: Logger; clock: Clock }) {
+  constructor(deps: {
+    dataSource: DataSource;
+    users: StaffUsersService;
+    limiter: LoginLimiter;
+    logger: Logger;
+    clock: Clock;
+  }) {
     this.ds = deps.dataSource;
     this.users = deps.users;
     this.limiter = deps.limiter;
@@ -56,7 +62,11 @@ export class StaffAuthService {
     }
     const user = await this.users.findByEmail(email);
     const candidate = password.length <= MAX_PASSWORD_LENGTH ? password : '';
-    const ok = (await verifyPassword(candidate, user?.passwordHash ?? (await dummyHash()))) && !!user && !user.disabledAt && candidate !== '';
+    const ok =
+      (await verifyPassword(candidate, user?.passwordHash ?? (await dummyHash()))) &&
+      !!user &&
+      !user.disabledAt &&
+      candidate !== '';
     if (!ok || !user) {
       this.limiter.recordFailure(email);
       this.logger.info({ staffUserId: user?.id ?? null }, 'staff login failed');

@@ -17,7 +17,13 @@ export interface StaffUserView {
   disabledAt: Date | null;
 }
 
-const present = (u: StaffUser): StaffUserView => ({ id: u.id, email: u.email, role: u.role, createdAt: u.createdAt, disabledAt: u.disabledAt });
+const present = (u: StaffUser): StaffUserView => ({
+  id: u.id,
+  email: u.email,
+  role: u.role,
+  createdAt: u.createdAt,
+  disabledAt: u.disabledAt,
+});
 
 /** Staff accounts (created and disabled from the CLI). */
 export class StaffUsersService {
@@ -37,13 +43,19 @@ export class StaffUsersService {
 
   static normalizeEmail(email: string): string {
     const parsed = emailSchema.safeParse(email);
-    if (!parsed.success) throw unprocessable('not a valid e-mail address', [{ path: 'email', message: 'must be a valid e-mail address' }]);
+    if (!parsed.success)
+      throw unprocessable('not a valid e-mail address', [
+        { path: 'email', message: 'must be a valid e-mail address' },
+      ]);
     return parsed.data;
   }
 
   async create(email: string, role: string, password: string): Promise<StaffUserView> {
     const address = StaffUsersService.normalizeEmail(email);
-    if (!isStaffRole(role)) throw unprocessable(`role must be one of ${STAFF_ROLES.join(', ')}`, [{ path: 'role', message: `must be one of ${STAFF_ROLES.join(', ')}` }]);
+    if (!isStaffRole(role))
+      throw unprocessable(`role must be one of ${STAFF_ROLES.join(', ')}`, [
+        { path: 'role', message: `must be one of ${STAFF_ROLES.join(', ')}` },
+      ]);
     checkPassword(password);
     const user: Omit<StaffUser, 'id'> = {
       email: address,
@@ -97,8 +109,12 @@ const passwordSchema = z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENG
 
 export function checkPassword(password: string): void {
   if (!passwordSchema.safeParse(password).success) {
-    throw new AppError(422, 'validation', 'Validation failed', `the password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`, [
-      { path: 'password', message: `must be at least ${MIN_PASSWORD_LENGTH} characters` },
-    ]);
+    throw new AppError(
+      422,
+      'validation',
+      'Validation failed',
+      `the password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
+      [{ path: 'password', message: `must be at least ${MIN_PASSWORD_LENGTH} characters` }],
+    );
   }
 }

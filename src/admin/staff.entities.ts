@@ -26,7 +26,12 @@ export interface StaffSession {
   lastSeenAt: Date;
 }
 
-const time = (name: string, nullable = false) => ({ name, type: 'datetime' as const, precision: 3, nullable });
+const time = (name: string, nullable = false) => ({
+  name,
+  type: 'datetime' as const,
+  precision: 3,
+  nullable,
+});
 
 export const StaffUserEntity = new EntitySchema<StaffUser>({
   name: 'StaffUser',

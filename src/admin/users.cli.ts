@@ -20,11 +20,19 @@ export function addUserCommands(program: Command, withDatabase: WithDatabase): v
     .command('create')
     .requiredOption('--email <email>', 'the staff member’s e-mail address (their login)')
     .requiredOption('--role <role>', `one of ${STAFF_ROLES.join(', ')}`)
-    .description(`create a staff user; asks for the password (at least ${MIN_PASSWORD_LENGTH} characters), or reads it from stdin`)
+    .description(
+      `create a staff user; asks for the password (at least ${MIN_PASSWORD_LENGTH} characters), or reads it from stdin`,
+    )
     .action(async (opts: { email: string; role: string }) => {
       // Fail on a bad address or role before asking for a password.
       const email = StaffUsersService.normalizeEmail(opts.email);
-      if (!isStaffRole(opts.role)) throw new AppError(422, 'validation', 'Validation failed', `--role must be one of ${STAFF_ROLES.join(', ')}`);
+      if (!isStaffRole(opts.role))
+        throw new AppError(
+          422,
+          'validation',
+          'Validation failed',
+          `--role must be one of ${STAFF_ROLES.join(', ')}`,
+        );
       const password = await readPassword();
       checkPassword(password);
       await withDatabase(async (c) => {
@@ -39,7 +47,9 @@ export function addUserCommands(program: Command, withDatabase: WithDatabase): v
     .action(() =>
       withDatabase(async (c) => {
         for (const u of await c.admin.users.list()) {
-          out(`${u.email}\t${u.role}\t${u.createdAt.toISOString()}\t${u.disabledAt ? `disabled ${u.disabledAt.toISOString()}` : 'active'}`);
+          out(
+            `${u.email}\t${u.role}\t${u.createdAt.toISOString()}\t${u.disabledAt ? `disabled ${u.disabledAt.toISOString()}` : 'active'}`,
+          );
         }
       }),
     );
@@ -60,7 +70,8 @@ async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) return firstLineOfStdin();
   const first = await promptHidden('Password: ');
   const again = await promptHidden('Repeat password: ');
-  if (first !== again) throw new AppError(422, 'validation', 'Validation failed', 'the passwords do not match');
+  if (first !== again)
+    throw new AppError(422, 'validation', 'Validation failed', 'the passwords do not match');
   return first;
 }
 

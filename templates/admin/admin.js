@@ -48,7 +48,9 @@
             if (v) {
               el.setAttribute(
                 a,
-                v.replace(/blocks\.(?:\d+|__i__)\./g, 'blocks.' + i + '.').replace(/blocks-(?:\d+|__i__)-/g, 'blocks-' + i + '-'),
+                v
+                  .replace(/blocks\.(?:\d+|__i__)\./g, 'blocks.' + i + '.')
+                  .replace(/blocks-(?:\d+|__i__)-/g, 'blocks-' + i + '-'),
               );
             }
           });
@@ -86,7 +88,10 @@
       var next = li.nextElementSibling || li.previousElementSibling;
       li.remove();
       renumber();
-      var target = next && next.hasAttribute('data-block') ? next.querySelector('button[data-op]:not([disabled])') : form.querySelector('.add-blocks button');
+      var target =
+        next && next.hasAttribute('data-block')
+          ? next.querySelector('button[data-op]:not([disabled])')
+          : form.querySelector('.add-blocks button');
       if (target) target.focus();
       announcer.textContent = 'Blokken er fjernet.';
     }
@@ -115,7 +120,10 @@
       if (!countEl || typeof count !== 'number') return;
       var strong = document.createElement('strong');
       strong.textContent = numberFormat.format(count);
-      countEl.replaceChildren(strong, document.createTextNode(' ' + (count === 1 ? 'medlem' : 'medlemmer') + ' får dette nyhetsbrevet'));
+      countEl.replaceChildren(
+        strong,
+        document.createTextNode(' ' + (count === 1 ? 'medlem' : 'medlemmer') + ' får dette nyhetsbrevet'),
+      );
     }
 
     function refresh() {
@@ -127,13 +135,20 @@
       fetch(form.getAttribute('data-preview-url'), {
         method: 'POST',
         credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF-Token': csrfToken(), Accept: 'application/json' },
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'X-CSRF-Token': csrfToken(),
+          Accept: 'application/json',
+        },
         body: body,
       })
         .then(function (res) {
           if (mine !== seq) return null;
           if (!res.ok) {
-            status.textContent = res.status === 403 || res.status === 401 ? 'Økten er utløpt. Lagre er ikke mulig før du logger inn igjen.' : 'Forhåndsvisningen kunne ikke oppdateres.';
+            status.textContent =
+              res.status === 403 || res.status === 401
+                ? 'Økten er utløpt. Lagre er ikke mulig før du logger inn igjen.'
+                : 'Forhåndsvisningen kunne ikke oppdateres.';
             return null;
           }
           return res.json();
@@ -194,7 +209,9 @@
         if (typeof v === 'number') el.textContent = numberFormat.format(v);
       });
       var pctEl = section.querySelector('[data-stat-pct]');
-      if (pctEl) pctEl.textContent = (s.total > 0 ? Math.round(((s.sent + s.failed + s.skipped) / s.total) * 100) : 100) + ' %';
+      if (pctEl)
+        pctEl.textContent =
+          (s.total > 0 ? Math.round(((s.sent + s.failed + s.skipped) / s.total) * 100) : 100) + ' %';
       var bar = section.querySelector('[data-progress]');
       if (bar) {
         var done = s.sent + s.failed + s.skipped;
@@ -229,6 +246,9 @@
   }
 
   function init() {
+    // After a refused form, screen readers and keyboards start at the list of what to fix.
+    var summary = document.getElementById('feil');
+    if (summary) summary.focus();
     var editor = document.getElementById('campaign-editor');
     if (editor) initEditor(editor);
     var progress = document.querySelector('[data-stats-url]');

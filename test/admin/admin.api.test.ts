@@ -6,7 +6,18 @@ import { createActiveMembers, createCampaign } from '../support/club';
 import { verifyPassword } from '../../src/admin/passwords';
 import { osloLocalToDate, osloWeekStart } from '../../src/admin/oslo-time';
 import { toDbTime } from '../../src/db/time';
-import { formBody, get, hiddenCsrf, login, loginForm, PASSWORD, post, setCookie, staffUser, type Session } from './helpers';
+import {
+  formBody,
+  get,
+  hiddenCsrf,
+  login,
+  loginForm,
+  PASSWORD,
+  post,
+  setCookie,
+  staffUser,
+  type Session,
+} from './helpers';
 
 const HOUR = 3600 * 1000;
 
@@ -18,7 +29,10 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp(kind, { env: { DOUBLE_OPT_IN: 'false' }, clock: () => new Date(Date.now() + offsetMs) });
+    t = await startTestApp(kind, {
+      env: { DOUBLE_OPT_IN: 'false' },
+      clock: () => new Date(Date.now() + offsetMs),
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -27,13 +41,18 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
   describe('staff accounts and login', () => {
     it('stores only an scrypt hash of the password, which verifies the password and nothing else', async () => {
       const email = await staffUser(t, 'marketing', 'Hash.Test@Cosmenor.no');
-      const [row] = await t.c.dataSource.query('SELECT email, password_hash FROM staff_users WHERE email = ?', ['hash.test@cosmenor.no']);
+      const [row] = await t.c.dataSource.query(
+        'SELECT email, password_hash FROM staff_users WHERE email = ?',
+        ['hash.test@cosmenor.no'],
+      );
       expect(row.email).toBe(email.toLowerCase());
       expect(row.password_hash).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
       expect(row.password_hash).not.toContain(PASSWORD);
       await expect(verifyPassword(PASSWORD, row.password_hash)).resolves.toBe(true);
       await expect(verifyPassword(`${PASSWORD}x`, row.password_hash)).resolves.toBe(false);
-      await expect(t.c.admin.users.create('kort@cosmenor.no', 'admin', 'for-kort')).rejects.toMatchObject({ status: 422 });
+      await expect(t.c.admin.users.create('kort@cosmenor.no', 'admin', 'for-kort')).rejects.toMatchObject({
+        status: 422,
+      });
       await expect(t.c.admin.users.create(email, 'admin', PASSWORD)).rejects.toMatchObject({ status: 409 });
     });
 
@@ -76,7 +95,8 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
     it('after 5 failures an account gets 429 (even with the right password) for 15 minutes; other accounts are not affected', async () => {
       const email = await staffUser(t, 'privacy');
       const other = await staffUser(t, 'privacy');
-      for (let i = 0; i < 5; i++) expect((await loginForm(t, email, `feil-passord-${i}-xxxxx`)).res.status).toBe(401);
+      for (let i = 0; i < 5; i++)
+        expect((await loginForm(t, email, `feil-passord-${i}-xxxxx`)).res.status).toBe(401);
       const limited = (await loginForm(t, email.toUpperCase(), PASSWORD)).res;
       expect(limited.status).toBe(429);
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
@@ -125,7 +145,9 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
       const res = await post(t, s, '/admin/logout');
       expect(res.status).toBe(303);
       expect(setCookie(res, 'kk_staff')!.line).toMatch(/Max-Age=0/);
-      expect(Number((await t.c.dataSource.query('SELECT COUNT(*) AS n FROM staff_sessions'))[0].n)).toBe(before - 1);
+      expect(Number((await t.c.dataSource.query('SELECT COUNT(*) AS n FROM staff_sessions'))[0].n)).toBe(
+        before - 1,
+      );
       await get(t, s, '/admin').expect(303);
     });
   });
@@ -191,15 +213,37 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
       const rows = await t.c.dataSource.query('SELECT email FROM members WHERE id = ?', [memberId]);
       for (const path of paths) {
         for (const token of [null, 'x'.repeat(43), privacy.csrf]) {
-          const res = await post(t, admin, path, { confirmEmail: rows[0].email, restricted: 'true', when: 'now', name: 'Endret' }, token);
+          const res = await post(
+            t,
+            admin,
+            path,
+            { confirmEmail: rows[0].email, restricted: 'true', when: 'now', name: 'Endret' },
+            token,
+          );
           expect([path, token, res.status]).toEqual([path, token, 403]);
         }
       }
       // A fetch with the header works; without it, refused.
-      await request(t.app).post('/admin/campaigns/preview').set('Cookie', admin.cookie).set('Accept', 'application/json').type('form').send('name=x').expect(403);
-      await request(t.app).post('/admin/campaigns/preview').set('Cookie', admin.cookie).set('X-CSRF-Token', admin.csrf).type('form').send('name=x').expect(200);
+      await request(t.app)
+        .post('/admin/campaigns/preview')
+        .set('Cookie', admin.cookie)
+        .set('Accept', 'application/json')
+        .type('form')
+        .send('name=x')
+        .expect(403);
+      await request(t.app)
+        .post('/admin/campaigns/preview')
+        .set('Cookie', admin.cookie)
+        .set('X-CSRF-Token', admin.csrf)
+        .type('form')
+        .send('name=x')
+        .expect(200);
       // The login form carries its own token: without it, refused.
-      await request(t.app).post('/admin/login').type('form').send(formBody({ email: 'a@b.no', password: PASSWORD })).expect(403);
+      await request(t.app)
+        .post('/admin/login')
+        .type('form')
+        .send(formBody({ email: 'a@b.no', password: PASSWORD }))
+        .expect(403);
       expect((await t.c.members.get(memberId)).status).toBe('active');
       expect((await t.c.campaigns.get(campaignId)).status).toBe('draft');
       await get(t, admin, '/admin').expect(200);
@@ -214,9 +258,15 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
       expect(res.headers['cache-control']).toBe('no-store');
       expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
       const script = /<script src="([^"]+)"/.exec(res.text)![1];
-      await request(t.app).get(script).expect(200).expect('content-type', /javascript/);
+      await request(t.app)
+        .get(script)
+        .expect(200)
+        .expect('content-type', /javascript/);
       const css = /<link rel="stylesheet" href="([^"]+)"/.exec(res.text)![1];
-      await request(t.app).get(css).expect(200).expect('content-type', /text\/css/);
+      await request(t.app)
+        .get(css)
+        .expect(200)
+        .expect('content-type', /text\/css/);
     });
   });
 
@@ -224,7 +274,10 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
     let s: Session;
     beforeAll(async () => {
       s = await login(t, await staffUser(t, 'marketing', 'markedsforing@cosmenor.no'));
-      await createActiveMembers(t, 3, 'kampanje', () => ({ source: 'cosmenor-partner', partnerId: 'salong-17' }));
+      await createActiveMembers(t, 3, 'kampanje', () => ({
+        source: 'cosmenor-partner',
+        partnerId: 'salong-17',
+      }));
     });
 
     const draft = (overrides: Record<string, string | string[]> = {}) => ({
@@ -250,11 +303,20 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
 
     it('shows the service’s validation errors next to their fields and stores nothing', async () => {
       const before = (await t.c.campaigns.list({ limit: 200 })).items.length;
-      const res = await post(t, s, '/admin/campaigns/new', draft({ 'blocks.0.title': '', 'blocks.0.link.url': 'javascript:alert(1)' }));
+      const res = await post(
+        t,
+        s,
+        '/admin/campaigns/new',
+        draft({ 'blocks.0.title': '', 'blocks.0.link.url': 'javascript:alert(1)' }),
+      );
       expect(res.status).toBe(422);
-      expect(res.text).toMatch(/<p class="field-error" id="f-blocks-0-title-error"><span>Må fylles ut\.<\/span>/);
+      expect(res.text).toMatch(
+        /<p class="field-error" id="f-blocks-0-title-error"><span>Må fylles ut\.<\/span>/,
+      );
       expect(res.text).toMatch(/id="f-blocks-0-link-url-error"><span>Må være en fullstendig adresse/);
-      expect(res.text).toMatch(/id="f-blocks-0-title" name="blocks\.0\.title" aria-describedby="f-blocks-0-title-error" aria-invalid="true"/);
+      expect(res.text).toMatch(
+        /id="f-blocks-0-title" name="blocks\.0\.title" aria-describedby="f-blocks-0-title-error" aria-invalid="true"/,
+      );
       expect(res.text).toContain('href="#f-blocks-0-title">Blokk 1 – Tittel: Må fylles ut.');
       // What was typed stays in the form, escaped.
       expect(res.text).toContain('value="javascript:alert(1)"');
@@ -266,19 +328,37 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
       expect(res.status).toBe(303);
       const id = Number(/\/admin\/campaigns\/(\d+)\/edit\?melding=opprettet/.exec(res.headers.location)![1]);
       const c = await t.c.campaigns.get(id);
-      expect(c.blocks[0]).toMatchObject({ type: 'activity', startsAt: '2026-12-03T18:00:00+01:00', body: 'Velkommen.\n\nTa med en venn.' });
-      expect(c.blocks[1]).toEqual({ type: 'offer', title: '20 % på ansiktskremer', code: 'JUL20', validUntil: '2026-12-24' });
+      expect(c.blocks[0]).toMatchObject({
+        type: 'activity',
+        startsAt: '2026-12-03T18:00:00+01:00',
+        body: 'Velkommen.\n\nTa med en venn.',
+      });
+      expect(c.blocks[1]).toEqual({
+        type: 'offer',
+        title: '20 % på ansiktskremer',
+        code: 'JUL20',
+        validUntil: '2026-12-24',
+      });
       expect(c.audience).toEqual({ sources: ['cosmenor-partner'], partnerIds: ['salong-17'] });
       const page = await get(t, s, `/admin/campaigns/${id}/edit?melding=opprettet`);
       expect(page.text).toContain('Utkastet er opprettet.');
       expect(page.text).toContain('value="2026-12-03T18:00"');
       expect(page.text).toContain('<strong>3</strong> medlemmer får dette nyhetsbrevet');
       // The preview is the service's real render, in a sandboxed srcdoc frame.
-      expect(page.text).toMatch(/<iframe title="Forhåndsvisning av nyhetsbrevet" sandbox srcdoc="[^"]*Hudpleiekveld i Oslo/);
+      expect(page.text).toMatch(
+        /<iframe title="Forhåndsvisning av nyhetsbrevet" sandbox srcdoc="[^"]*Hudpleiekveld i Oslo/,
+      );
 
       // Summer time gets +02:00.
-      await post(t, s, `/admin/campaigns/${id}/edit`, draft({ 'blocks.0.startsAt': '2027-06-10T18:30' })).expect(303);
-      expect((await t.c.campaigns.get(id)).blocks[0]).toMatchObject({ startsAt: '2027-06-10T18:30:00+02:00' });
+      await post(
+        t,
+        s,
+        `/admin/campaigns/${id}/edit`,
+        draft({ 'blocks.0.startsAt': '2027-06-10T18:30' }),
+      ).expect(303);
+      expect((await t.c.campaigns.get(id)).blocks[0]).toMatchObject({
+        startsAt: '2027-06-10T18:30:00+02:00',
+      });
     });
 
     it('adds, moves and removes blocks without JavaScript, saving nothing until asked', async () => {
@@ -310,12 +390,24 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
       const same = await t.c.campaigns.previewContent({
         subject: 'Julekalender hos Sothys',
         blocks: [
-          { type: 'activity', title: 'Hudpleiekveld i Oslo', body: 'Velkommen.\n\nTa med en venn.', startsAt: '2026-12-03T18:00:00+01:00', location: 'Karl Johans gate 1', link: { url: 'https://sothys.no/kveld', label: 'Meld deg på' } },
+          {
+            type: 'activity',
+            title: 'Hudpleiekveld i Oslo',
+            body: 'Velkommen.\n\nTa med en venn.',
+            startsAt: '2026-12-03T18:00:00+01:00',
+            location: 'Karl Johans gate 1',
+            link: { url: 'https://sothys.no/kveld', label: 'Meld deg på' },
+          },
           { type: 'offer', title: 'Ulagret <b>tittel</b>', code: 'JUL20', validUntil: '2026-12-24' },
         ],
       });
       expect(res.body.html).toBe(same);
-      const bad = await request(t.app).post('/admin/campaigns/preview').set('Cookie', s.cookie).set('X-CSRF-Token', s.csrf).type('form').send(formBody(draft({ subject: '' })));
+      const bad = await request(t.app)
+        .post('/admin/campaigns/preview')
+        .set('Cookie', s.cookie)
+        .set('X-CSRF-Token', s.csrf)
+        .type('form')
+        .send(formBody(draft({ subject: '' })));
       expect(bad.body.html).toBeNull();
       expect(bad.body.errors).toEqual([{ path: 'subject', label: 'Emne', message: 'Må fylles ut.' }]);
     });
@@ -325,7 +417,9 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
       expect(created.status).toBe(303);
       const id = Number(/campaigns\/(\d+)\/edit\?melding=test-sendt/.exec(created.headers.location)![1]);
       await t.peer.waitFor((m) => m.some((x) => x.rcpt.includes('markedsforing@cosmenor.no')));
-      expect(t.peer.mailsTo('markedsforing@cosmenor.no')[0].parsed.subject).toBe('[TEST] Julekalender hos Sothys');
+      expect(t.peer.mailsTo('markedsforing@cosmenor.no')[0].parsed.subject).toBe(
+        '[TEST] Julekalender hos Sothys',
+      );
 
       const next = await post(t, s, `/admin/campaigns/${id}/edit`, draft({ op: 'send' }));
       expect(next.headers.location).toBe(`/admin/campaigns/${id}/send`);
@@ -334,7 +428,10 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
       expect(confirm.text).toContain('Bekreft utsendelse til 3 medlemmer');
       expect((await t.c.campaigns.get(id)).status).toBe('draft');
 
-      const past = await post(t, s, `/admin/campaigns/${id}/send`, { when: 'later', scheduledAt: '2020-01-01T10:00' });
+      const past = await post(t, s, `/admin/campaigns/${id}/send`, {
+        when: 'later',
+        scheduledAt: '2020-01-01T10:00',
+      });
       expect(past.status).toBe(422);
       expect(past.text).toContain('Tidspunktet må være frem i tid.');
       const sent = await post(t, s, `/admin/campaigns/${id}/send`, { when: 'now' });
@@ -358,7 +455,10 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
     it('schedules in Oslo time', async () => {
       const created = await post(t, s, '/admin/campaigns/new', draft({ op: 'send' }));
       const id = Number(/campaigns\/(\d+)\/send/.exec(created.headers.location)![1]);
-      await post(t, s, `/admin/campaigns/${id}/send`, { when: 'later', scheduledAt: '2030-01-15T09:00' }).expect(303);
+      await post(t, s, `/admin/campaigns/${id}/send`, {
+        when: 'later',
+        scheduledAt: '2030-01-15T09:00',
+      }).expect(303);
       const c = await t.c.campaigns.get(id);
       expect(c).toMatchObject({ status: 'scheduled', scheduledAt: '2030-01-15T08:00:00.000Z' });
     });
@@ -380,7 +480,10 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
       const monday = osloWeekStart(t.c.clock()).toISOString().slice(0, 10);
       const sunday = new Date(Date.parse(`${monday}T00:00:00Z`) - 86400000).toISOString().slice(0, 10);
       for (const at of [osloLocalToDate(`${monday}T00:30`)!, osloLocalToDate(`${sunday}T23:30`)!]) {
-        await t.c.dataSource.query('INSERT INTO consent_events (member_id, type, occurred_at) VALUES (NULL, ?, ?)', ['signup', toDbTime(at)]);
+        await t.c.dataSource.query(
+          'INSERT INTO consent_events (member_id, type, occurred_at) VALUES (NULL, ?, ?)',
+          ['signup', toDbTime(at)],
+        );
       }
       const weeks = await t.c.admin.stats.weeklyConsent(12);
       expect(weeks).toHaveLength(12);
@@ -390,7 +493,9 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
       expect(weeks[10].signups - weeksBefore[10].signups).toBe(1);
 
       const page = await get(t, s, '/admin');
-      expect(page.text).toContain(`<p class="stat-value">${after.byStatus.active}</p><p class="stat-label">Aktive medlemmer</p>`);
+      expect(page.text).toContain(
+        `<p class="stat-value">${after.byStatus.active}</p><p class="stat-label">Aktive medlemmer</p>`,
+      );
       expect(page.text).toContain(`<title>Uke ${weeks[11].week}: ${weeks[11].signups} innmeldinger</title>`);
       expect(page.text).toMatch(/<svg viewBox="0 0 720 240" role="img"/);
     });
@@ -421,16 +526,26 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
     it('exports as a JSON download, and restricts and lifts', async () => {
       const res = await post(t, s, `/admin/privacy/members/${people[0].id}/export`);
       expect(res.status).toBe(200);
-      expect(res.headers['content-disposition']).toMatch(/^attachment; filename="?medlem-\d+-innsyn\.json"?$/);
+      expect(res.headers['content-disposition']).toMatch(
+        /^attachment; filename="?medlem-\d+-innsyn\.json"?$/,
+      );
       expect(JSON.parse(res.text).member.email).toBe('personvern0@example.no');
       await post(t, s, `/admin/privacy/members/${people[0].id}/restrict`, { restricted: 'true' }).expect(303);
       expect((await t.c.members.get(people[0].id)).status).toBe('restricted');
-      await post(t, s, `/admin/privacy/members/${people[0].id}/restrict`, { restricted: 'false' }).expect(303);
+      await post(t, s, `/admin/privacy/members/${people[0].id}/restrict`, { restricted: 'false' }).expect(
+        303,
+      );
       expect((await t.c.members.get(people[0].id)).status).toBe('active');
     });
 
     it('registers an erasure request and erases the member only after the address is typed again', async () => {
-      const created = await post(t, s, '/admin/privacy/requests', { type: 'erasure', email: 'Personvern2@example.no', receivedAt: '2026-11-20T10:00', channel: 'email', note: 'Ringte inn' });
+      const created = await post(t, s, '/admin/privacy/requests', {
+        type: 'erasure',
+        email: 'Personvern2@example.no',
+        receivedAt: '2026-11-20T10:00',
+        channel: 'email',
+        note: 'Ringte inn',
+      });
       expect(created.status).toBe(303);
       const rid = Number(/requests\/(\d+)\?melding=registrert/.exec(created.headers.location)![1]);
       const log = await get(t, s, '/admin/privacy');
@@ -440,10 +555,22 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
       const confirmPage = await get(t, s, `/admin/privacy/requests/${rid}/erase`);
       expect(confirmPage.text).toContain('Skriv e-postadressen for å bekrefte');
       const csrf = hiddenCsrf(confirmPage.text);
-      const wrong = await post(t, s, `/admin/privacy/requests/${rid}/erase`, { confirmEmail: 'personvern1@example.no' }, csrf);
+      const wrong = await post(
+        t,
+        s,
+        `/admin/privacy/requests/${rid}/erase`,
+        { confirmEmail: 'personvern1@example.no' },
+        csrf,
+      );
       expect(wrong.status).toBe(422);
       expect(await t.c.members.findMember(people[2].id)).not.toBeNull();
-      const ok = await post(t, s, `/admin/privacy/requests/${rid}/erase`, { confirmEmail: 'personvern2@example.no' }, csrf);
+      const ok = await post(
+        t,
+        s,
+        `/admin/privacy/requests/${rid}/erase`,
+        { confirmEmail: 'personvern2@example.no' },
+        csrf,
+      );
       expect(ok.status).toBe(303);
       expect(await t.c.members.findMember(people[2].id)).toBeNull();
       const closed = await t.c.privacyRequests.get(rid);
@@ -451,7 +578,13 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
     });
 
     it('shows form errors for a request and keeps what was typed', async () => {
-      const res = await post(t, s, '/admin/privacy/requests', { type: 'access', email: 'ikke-gyldig', receivedAt: '2026-11-20T10:00', channel: 'email', note: '' });
+      const res = await post(t, s, '/admin/privacy/requests', {
+        type: 'access',
+        email: 'ikke-gyldig',
+        receivedAt: '2026-11-20T10:00',
+        channel: 'email',
+        note: '',
+      });
       expect(res.status).toBe(422);
       expect(res.text).toContain('Må være en gyldig e-postadresse.');
       expect(res.text).toContain('value="ikke-gyldig"');

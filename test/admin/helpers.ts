@@ -5,7 +5,11 @@ import type { TestApp } from '../support/test-app';
 export const PASSWORD = 'riktig-hest-batteri-stift';
 
 /** A staff account made the way the CLI makes it. */
-export async function staffUser(t: TestApp, role: StaffRole, email = `${role}.${Math.random().toString(36).slice(2, 8)}@cosmenor.no`): Promise<string> {
+export async function staffUser(
+  t: TestApp,
+  role: StaffRole,
+  email = `${role}.${Math.random().toString(36).slice(2, 8)}@cosmenor.no`,
+): Promise<string> {
   await t.c.admin.users.create(email, role, PASSWORD);
   return email;
 }
@@ -30,7 +34,11 @@ export interface Session {
 }
 
 /** The login form as a browser uses it: GET (login cookie + token), POST, then the dashboard for the session's token. */
-export async function loginForm(t: TestApp, email: string, password = PASSWORD): Promise<{ res: request.Response; loginCookie: string; token: string }> {
+export async function loginForm(
+  t: TestApp,
+  email: string,
+  password = PASSWORD,
+): Promise<{ res: request.Response; loginCookie: string; token: string }> {
   const page = await request(t.app).get('/admin/login');
   const login = setCookie(page, 'kk_login')!;
   const token = hiddenCsrf(page.text);
@@ -55,7 +63,13 @@ export async function login(t: TestApp, email: string, password = PASSWORD): Pro
 export const get = (t: TestApp, s: Session, path: string) => request(t.app).get(path).set('Cookie', s.cookie);
 
 /** A form post as the browser sends it, with the session's token unless `csrf: null`. */
-export function post(t: TestApp, s: Session, path: string, body: Record<string, string | string[]> = {}, csrf: string | null = s.csrf) {
+export function post(
+  t: TestApp,
+  s: Session,
+  path: string,
+  body: Record<string, string | string[]> = {},
+  csrf: string | null = s.csrf,
+) {
   return request(t.app)
     .post(path)
     .set('Cookie', s.cookie)

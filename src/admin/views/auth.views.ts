@@ -1,7 +1,12 @@
 import { html } from '../html';
 import { field, page, type PageContext } from './layout';
 
-export function loginPage(o: { loginToken: string; email: string; next: string; error?: string | null }): string {
+export function loginPage(o: {
+  loginToken: string;
+  email: string;
+  next: string;
+  error?: string | null;
+}): string {
   const ctx: PageContext = { user: null, csrf: null };
   return page(
     ctx,
@@ -23,7 +28,10 @@ ${field({ name: 'password', label: 'Passord', value: '', type: 'password', autoc
 }
 
 /** 403/404/409/500 and the refused-form page: what happened, and a way on. */
-export function messagePage(ctx: PageContext, o: { title: string; message: string; links?: Array<[string, string]> }): string {
+export function messagePage(
+  ctx: PageContext,
+  o: { title: string; message: string; links?: Array<[string, string]> },
+): string {
   return page(
     ctx,
     o.title,

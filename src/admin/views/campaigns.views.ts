@@ -5,8 +5,24 @@ import type { CampaignStats } from '../../delivery/delivery.service';
 import { SOURCES, type Source } from '../../members/member.entity';
 import { BLOCK_TYPE_LABELS, CAMPAIGN_STATUS_LABELS, SOURCE_LABELS, translateError } from '../labels';
 import { formatLong, formatShort } from '../oslo-time';
-import { BLOCK_TYPES, errorsByField, type BlockForm, type BlockType, type CampaignForm } from '../campaign-form';
-import { badge, csrfField, errorSummary, field, fieldId, formatCount, page, progressBar, type PageContext } from './layout';
+import {
+  BLOCK_TYPES,
+  errorsByField,
+  type BlockForm,
+  type BlockType,
+  type CampaignForm,
+} from '../campaign-form';
+import {
+  badge,
+  csrfField,
+  errorSummary,
+  field,
+  fieldId,
+  formatCount,
+  page,
+  progressBar,
+  type PageContext,
+} from './layout';
 
 // ---- list ----
 
@@ -24,11 +40,13 @@ export function campaignListPage(ctx: PageContext, items: CampaignView[], nextCu
     { ...ctx, section: 'campaigns' },
     'Nyhetsbrev',
     html`<div class="page-head row"><h1>Nyhetsbrev</h1><a class="button primary" href="/admin/campaigns/new">Nytt nyhetsbrev</a></div>
-${items.length
-  ? html`<div class="card flush"><div class="table-wrap"><table class="data">
+${
+  items.length
+    ? html`<div class="card flush"><div class="table-wrap"><table class="data">
 <thead><tr><th scope="col">Navn</th><th scope="col">Emne</th><th scope="col">Status</th><th scope="col" class="num">Mottakere</th><th scope="col">Tid</th></tr></thead>
 <tbody>${rows}</tbody></table></div></div>`
-  : html`<div class="card"><p>Ingen nyhetsbrev ennå.</p></div>`}
+    : html`<div class="card"><p>Ingen nyhetsbrev ennå.</p></div>`
+}
 ${nextCursor ? html`<p class="pager"><a href="/admin/campaigns?cursor=${nextCursor}">Eldre nyhetsbrev →</a></p>` : ''}`,
     { wide: true },
   );
@@ -79,19 +97,48 @@ const SOURCE_HINTS: Record<Source, string> = {
 };
 
 /** One block's fields. `index` is a number, or '__i__' in the templates the script clones. */
-export function blockFieldset(b: BlockForm, index: number | '__i__', count: number, errors: Map<string, string[]>): SafeHtml {
+export function blockFieldset(
+  b: BlockForm,
+  index: number | '__i__',
+  count: number,
+  errors: Map<string, string[]>,
+): SafeHtml {
   const n = (name: string) => `blocks.${index}.${name}`;
   const e = (name: string) => errors.get(n(name));
   const number = typeof index === 'number' ? index + 1 : '';
   const blockErrors = errors.get(`blocks.${index}`) ?? [];
   const common = {
-    title: field({ name: n('title'), label: 'Tittel', value: b.title, required: true, maxlength: 200, errors: e('title') }),
-    body: field({ name: n('body'), label: 'Tekst', value: b.body, textarea: true, rows: 4, hint: 'Ren tekst. En tom linje gir nytt avsnitt.', errors: e('body') }),
+    title: field({
+      name: n('title'),
+      label: 'Tittel',
+      value: b.title,
+      required: true,
+      maxlength: 200,
+      errors: e('title'),
+    }),
+    body: field({
+      name: n('body'),
+      label: 'Tekst',
+      value: b.body,
+      textarea: true,
+      rows: 4,
+      hint: 'Ren tekst. En tom linje gir nytt avsnitt.',
+      errors: e('body'),
+    }),
     link: html`<div class="pair">
 ${field({ name: n('link.url'), label: 'Lenkeadresse', value: b.linkUrl, type: 'url', placeholder: 'https://', inputmode: 'url', errors: e('link.url') })}
 ${field({ name: n('link.label'), label: 'Lenketekst (knapp)', value: b.linkLabel, maxlength: 80, errors: e('link.label') })}
 </div>`,
-    image: field({ name: n('imageUrl'), label: 'Bildeadresse', value: b.imageUrl, type: 'url', placeholder: 'https://', inputmode: 'url', hint: 'Valgfritt. En https-adresse til et bilde.', errors: e('imageUrl') }),
+    image: field({
+      name: n('imageUrl'),
+      label: 'Bildeadresse',
+      value: b.imageUrl,
+      type: 'url',
+      placeholder: 'https://',
+      inputmode: 'url',
+      hint: 'Valgfritt. En https-adresse til et bilde.',
+      errors: e('imageUrl'),
+    }),
   };
   let specific: SafeHtml;
   if (b.type === 'activity') {
@@ -127,7 +174,11 @@ ${specific}
 </fieldset></li>`;
 }
 
-function audienceSection(form: CampaignForm, errors: Map<string, string[]>, audienceCount: number | null): SafeHtml {
+function audienceSection(
+  form: CampaignForm,
+  errors: Map<string, string[]>,
+  audienceCount: number | null,
+): SafeHtml {
   const srcErrors = errors.get('audience.sources') ?? [];
   return html`<section class="card" aria-labelledby="h-audience"><h2 id="h-audience">Mottakere</h2>
 <fieldset class="checks${srcErrors.length ? ' has-error' : ''}" id="${fieldId('audience.sources')}">
@@ -135,7 +186,8 @@ function audienceSection(form: CampaignForm, errors: Map<string, string[]>, audi
 <p class="hint">Ingen avkrysning betyr alle aktive medlemmer, uansett kilde.</p>
 ${srcErrors.length ? html`<p class="field-error">${srcErrors.map((m) => html`<span>${translateError(m)}</span> `)}</p>` : ''}
 <div class="check-row">${SOURCES.map(
-    (s) => html`<label class="check"><input type="checkbox" name="audience.sources" value="${s}"${attr('checked', form.sources.includes(s))}> ${SOURCE_HINTS[s]}</label>`,
+    (s) =>
+      html`<label class="check"><input type="checkbox" name="audience.sources" value="${s}"${attr('checked', form.sources.includes(s))}> ${SOURCE_HINTS[s]}</label>`,
   )}</div>
 </fieldset>
 ${field({ name: 'audience.partnerIds', label: 'Salong-ID-er', value: form.partnerIds, hint: 'Valgfritt. Bare medlemmer knyttet til disse salongene, adskilt med komma.', errors: errors.get('audience.partnerIds') })}
@@ -212,12 +264,16 @@ const emptyPreview =
 
 export function describeAudience(c: CampaignView): string {
   const parts: string[] = [];
-  if (c.audience?.sources?.length) parts.push(`fra ${c.audience.sources.map((s) => SOURCE_LABELS[s]).join(', ')}`);
+  if (c.audience?.sources?.length)
+    parts.push(`fra ${c.audience.sources.map((s) => SOURCE_LABELS[s]).join(', ')}`);
   if (c.audience?.partnerIds?.length) parts.push(`knyttet til ${c.audience.partnerIds.join(', ')}`);
   return parts.length ? `Aktive medlemmer ${parts.join(' og ')}` : 'Alle aktive medlemmer';
 }
 
-export function sendConfirmPage(ctx: PageContext, d: { campaign: CampaignView; count: number; when: string; scheduledAt: string; errors: FieldError[] }): string {
+export function sendConfirmPage(
+  ctx: PageContext,
+  d: { campaign: CampaignView; count: number; when: string; scheduledAt: string; errors: FieldError[] },
+): string {
   const c = d.campaign;
   const errors = errorsByField(d.errors);
   return page(
@@ -253,7 +309,10 @@ ${field({ name: 'scheduledAt', label: 'Tidspunkt (norsk tid)', value: d.schedule
 
 // ---- progress ----
 
-export function progressPage(ctx: PageContext, d: { campaign: CampaignView; stats: CampaignStats; previewHtml: string | null }): string {
+export function progressPage(
+  ctx: PageContext,
+  d: { campaign: CampaignView; stats: CampaignStats; previewHtml: string | null },
+): string {
   const c = d.campaign;
   const s = d.stats;
   const live = s.status === 'sending' || s.status === 'paused' || s.status === 'scheduled';
@@ -263,7 +322,9 @@ export function progressPage(ctx: PageContext, d: { campaign: CampaignView; stat
     s.status === 'sending' ? action('pause', 'Pause', 'secondary') : '',
     s.status === 'paused' ? action('resume', 'Fortsett', 'primary') : '',
     s.status === 'scheduled' ? action('send', 'Send nå i stedet', 'primary') : '',
-    live ? html`<a class="button danger-outline" href="/admin/campaigns/${c.id}/cancel">Avbryt utsendelsen</a>` : '',
+    live
+      ? html`<a class="button danger-outline" href="/admin/campaigns/${c.id}/cancel">Avbryt utsendelsen</a>`
+      : '',
   ];
   const pct = s.total > 0 ? Math.round(((s.sent + s.failed + s.skipped) / s.total) * 100) : 100;
   return page(
@@ -276,16 +337,18 @@ export function progressPage(ctx: PageContext, d: { campaign: CampaignView; stat
 <div>
 <section class="card progress-card" data-stats-url="/admin/campaigns/${c.id}/stats.json" data-status="${s.status}" aria-labelledby="h-progress">
 <h2 id="h-progress">Fremdrift</h2>
-${s.status === 'scheduled'
-  ? html`<p class="big">Planlagt sendt <strong>${c.scheduledAt ? formatLong(c.scheduledAt) : ''}</strong> til ${audienceText(c.recipients ?? 0)}.</p>`
-  : html`<p class="big"><strong data-stat="sent">${formatCount(s.sent)}</strong> av <strong data-stat="total">${formatCount(s.total)}</strong> sendt <span class="pct" data-stat-pct>${pct} %</span></p>
+${
+  s.status === 'scheduled'
+    ? html`<p class="big">Planlagt sendt <strong>${c.scheduledAt ? formatLong(c.scheduledAt) : ''}</strong> til ${audienceText(c.recipients ?? 0)}.</p>`
+    : html`<p class="big"><strong data-stat="sent">${formatCount(s.sent)}</strong> av <strong data-stat="total">${formatCount(s.total)}</strong> sendt <span class="pct" data-stat-pct>${pct} %</span></p>
 ${progressBar(s, 'Sendt av totalt')}
 <dl class="stat-row">
 <div><dt>Sendt</dt><dd data-stat="sent">${formatCount(s.sent)}</dd></div>
 <div><dt>I kø</dt><dd data-stat="queued">${formatCount(s.queued)}</dd></div>
 <div><dt>Hoppet over</dt><dd data-stat="skipped">${formatCount(s.skipped)}</dd></div>
 <div><dt>Feilet</dt><dd data-stat="failed">${formatCount(s.failed)}</dd></div>
-</dl>`}
+</dl>`
+}
 <p class="status-line" aria-live="polite" data-status-line>${statusLine(s.status)}</p>
 <div class="actions">${actions}</div>
 </section>
@@ -301,11 +364,13 @@ ${c.finishedAt ? html`<dt>${s.status === 'cancelled' ? 'Avbrutt' : 'Ferdig'}</dt
 <p class="muted small">«Hoppet over» er medlemmer som meldte seg ut eller fikk begrenset behandling før sin tur. Hver mottaker får nyhetsbrevet én gang.</p>
 </section>
 </div>
-${d.previewHtml
-  ? html`<aside class="card preview-side" aria-labelledby="h-sent-preview"><h2 id="h-sent-preview">Nyhetsbrevet</h2>
+${
+  d.previewHtml
+    ? html`<aside class="card preview-side" aria-labelledby="h-sent-preview"><h2 id="h-sent-preview">Nyhetsbrevet</h2>
 <p class="muted small">Slik det sendes, her i mobilbredde.</p>
 <div class="preview-frame"><iframe title="Nyhetsbrevet slik det sendes" sandbox srcdoc="${d.previewHtml}"></iframe></div></aside>`
-  : ''}
+    : ''
+}
 </div>`,
     { noscriptRefreshSeconds: live ? 5 : undefined, wide: true },
   );
@@ -342,4 +407,3 @@ ${csrfField(ctx)}
 </form></section>`,
   );
 }
-

@@ -31,7 +31,8 @@ export function weeklyChart(weeks: WeekBucket[]): SafeHtml {
   const totalOut = weeks.reduce((s, w) => s + w.withdrawals, 0);
 
   const grid = ticks.map(
-    (t) => html`<line x1="${left}" x2="${W - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/><text x="${left - 8}" y="${(y(t) + 4).toFixed(1)}" class="axis" text-anchor="end">${t}</text>`,
+    (t) =>
+      html`<line x1="${left}" x2="${W - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/><text x="${left - 8}" y="${(y(t) + 4).toFixed(1)}" class="axis" text-anchor="end">${t}</text>`,
   );
   const bars = weeks.map((w, i) => {
     const cx = left + group * i + group / 2;

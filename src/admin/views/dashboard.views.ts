@@ -2,7 +2,7 @@ import { html } from '../html';
 import type { MemberCounts, WeekBucket } from '../admin-stats.service';
 import type { CampaignView } from '../../campaigns/campaigns.service';
 import type { CampaignStats } from '../../delivery/delivery.service';
-import { MEMBER_STATUSES, SOURCES, type MemberStatus } from '../../members/member.entity';
+import { SOURCES, type MemberStatus } from '../../members/member.entity';
 import { CAMPAIGN_STATUS_LABELS, MEMBER_STATUS_LABELS, SOURCE_LABELS } from '../labels';
 import { formatShort } from '../oslo-time';
 import { roleHasScope } from '../roles';
@@ -16,6 +16,9 @@ const CARD_ORDER: Array<[MemberStatus, string]> = [
   ['unsubscribed', 'Meldt ut'],
 ];
 
+/** The cards' order, for the table's columns too. */
+const STATUS_ORDER = CARD_ORDER.map(([s]) => s);
+
 export interface DashboardData {
   counts: MemberCounts;
   weeks: WeekBucket[];
@@ -27,21 +30,24 @@ export function dashboardPage(ctx: PageContext, d: DashboardData): string {
   const user = ctx.user!;
   const canCampaigns = roleHasScope(user.role, 'campaigns');
   const statusCards = CARD_ORDER.map(
-    ([s, label]) => html`<div class="stat stat-${s}"><p class="stat-value">${formatCount(d.counts.byStatus[s])}</p><p class="stat-label">${label}</p></div>`,
+    ([s, label]) =>
+      html`<div class="stat stat-${s}"><p class="stat-value">${formatCount(d.counts.byStatus[s])}</p><p class="stat-label">${label}</p></div>`,
   );
   const sourceRows = SOURCES.map((src) => {
     const row = d.counts.bySource[src];
-    const total = MEMBER_STATUSES.reduce((sum, s) => sum + row[s], 0);
-    return html`<tr><th scope="row">${SOURCE_LABELS[src]}</th>${MEMBER_STATUSES.map((s) => html`<td class="num">${formatCount(row[s])}</td>`)}<td class="num strong">${formatCount(total)}</td></tr>`;
+    const total = STATUS_ORDER.reduce((sum, s) => sum + row[s], 0);
+    return html`<tr><th scope="row">${SOURCE_LABELS[src]}</th>${STATUS_ORDER.map((s) => html`<td class="num">${formatCount(row[s])}</td>`)}<td class="num strong">${formatCount(total)}</td></tr>`;
   });
   const inProgress = d.campaigns.length
     ? html`<ul class="campaign-progress">${d.campaigns.map(({ campaign: c, stats: s }) => {
         const done = s.sent + s.failed + s.skipped;
         return html`<li>
 <div class="cp-head"><a href="/admin/campaigns/${c.id}">${c.name}</a> ${badge(CAMPAIGN_STATUS_LABELS[s.status], s.status)}</div>
-${s.status === 'scheduled'
-  ? html`<p class="muted">Sendes ${c.scheduledAt ? formatShort(c.scheduledAt) : ''} til ${formatCount(c.recipients ?? 0)} medlemmer</p>`
-  : html`${progressBar(s, `Fremdrift for ${c.name}`)}<p class="muted">${formatCount(s.sent)} av ${formatCount(s.total)} sendt${done > s.sent ? ` · ${formatCount(s.skipped)} hoppet over · ${formatCount(s.failed)} feilet` : ''}</p>`}
+${
+  s.status === 'scheduled'
+    ? html`<p class="muted">Sendes ${c.scheduledAt ? formatShort(c.scheduledAt) : ''} til ${formatCount(c.recipients ?? 0)} medlemmer</p>`
+    : html`${progressBar(s, `Fremdrift for ${c.name}`)}<p class="muted">${formatCount(s.sent)} av ${formatCount(s.total)} sendt${done > s.sent ? ` · ${formatCount(s.skipped)} hoppet over · ${formatCount(s.failed)} feilet` : ''}</p>`
+}
 </li>`;
       })}</ul>`
     : html`<p class="muted">Ingen nyhetsbrev sendes akkurat nå.${canCampaigns ? html` <a href="/admin/campaigns/new">Lag et nytt nyhetsbrev</a>.` : ''}</p>`;
@@ -57,15 +63,18 @@ ${s.status === 'scheduled'
 <p class="muted small">Siste 12 uker, fra samtykkehistorikken.</p>
 ${weeklyChart(d.weeks)}</section>
 <section class="card" aria-labelledby="h-progress"><h2 id="h-progress">Utsendelser</h2>${inProgress}
-${d.recent.length
-  ? html`<h3 class="subhead">Sist sendt</h3><ul class="recent">${d.recent.map(
-      (c) => html`<li><a href="/admin/campaigns/${c.id}">${c.name}</a><span class="muted">${formatCount(c.recipients ?? 0)} mottakere${c.finishedAt ? ` · ${formatShort(c.finishedAt)}` : ''}</span></li>`,
-    )}</ul>`
-  : ''}</section>
+${
+  d.recent.length
+    ? html`<h3 class="subhead">Sist sendt</h3><ul class="recent">${d.recent.map(
+        (c) =>
+          html`<li><a href="/admin/campaigns/${c.id}">${c.name}</a><span class="muted">${formatCount(c.recipients ?? 0)} mottakere${c.finishedAt ? ` · ${formatShort(c.finishedAt)}` : ''}</span></li>`,
+      )}</ul>`
+    : ''
+}</section>
 </div>
 <section class="card" aria-labelledby="h-source"><h2 id="h-source">Medlemmer etter kilde</h2>
 <div class="table-wrap"><table class="data">
-<thead><tr><th scope="col">Kilde</th>${MEMBER_STATUSES.map((s) => html`<th scope="col" class="num">${MEMBER_STATUS_LABELS[s]}</th>`)}<th scope="col" class="num">I alt</th></tr></thead>
+<thead><tr><th scope="col">Kilde</th>${STATUS_ORDER.map((s) => html`<th scope="col" class="num">${MEMBER_STATUS_LABELS[s]}</th>`)}<th scope="col" class="num">I alt</th></tr></thead>
 <tbody>${sourceRows}</tbody></table></div></section>`,
     { wide: true },
   );

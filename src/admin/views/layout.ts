@@ -37,7 +37,10 @@ function nav(ctx: PageContext): SafeHtml {
   ];
   return html`<nav class="mainnav" aria-label="Hovedmeny"><ul>${items
     .filter((i) => i[3])
-    .map(([section, href, label]) => html`<li><a href="${href}"${section === ctx.section ? html` aria-current="page"` : ''}>${label}</a></li>`)}</ul></nav>
+    .map(
+      ([section, href, label]) =>
+        html`<li><a href="${href}"${section === ctx.section ? html` aria-current="page"` : ''}>${label}</a></li>`,
+    )}</ul></nav>
 <div class="who"><span class="who-name">${user.email}</span> <span class="who-role">${ROLE_LABELS[user.role]}</span>
 <form method="post" action="/admin/logout" class="inline">${csrfField(ctx)}<button type="submit" class="linkbutton">Logg ut</button></form></div>`;
 }
@@ -122,7 +125,14 @@ ${control}
 </div>`;
 }
 
-export function selectField(o: { name: string; label: string; value: string; options: Array<[string, string]>; errors?: string[]; hint?: string }): SafeHtml {
+export function selectField(o: {
+  name: string;
+  label: string;
+  value: string;
+  options: Array<[string, string]>;
+  errors?: string[];
+  hint?: string;
+}): SafeHtml {
   const id = fieldId(o.name);
   const errors = o.errors ?? [];
   return html`<div class="field${errors.length ? ' has-error' : ''}">
@@ -135,7 +145,10 @@ ${o.options.map(([value, label]) => html`<option value="${value}"${attr('selecte
 }
 
 /** A bar with its numbers in text too; JS updates it in place (data-* hooks). */
-export function progressBar(s: { total: number; sent: number; failed: number; skipped: number; queued: number }, label: string): SafeHtml {
+export function progressBar(
+  s: { total: number; sent: number; failed: number; skipped: number; queued: number },
+  label: string,
+): SafeHtml {
   const done = s.sent + s.failed + s.skipped;
   const pct = s.total > 0 ? Math.min(100, (done / s.total) * 100) : 100;
   const sentPct = s.total > 0 ? (s.sent / s.total) * 100 : 0;

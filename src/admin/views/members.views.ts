@@ -2,7 +2,13 @@ import { html, attr } from '../html';
 import type { FieldError } from '../../http/errors';
 import type { ConsentEventView, MemberView } from '../../members/members.service';
 import { MEMBER_STATUSES, SOURCES } from '../../members/member.entity';
-import { CHANNEL_LABELS, CONSENT_EVENT_LABELS, MEMBER_STATUS_LABELS, SOURCE_LABELS, translateError } from '../labels';
+import {
+  CHANNEL_LABELS,
+  CONSENT_EVENT_LABELS,
+  MEMBER_STATUS_LABELS,
+  SOURCE_LABELS,
+  translateError,
+} from '../labels';
 import { formatShort } from '../oslo-time';
 import { badge, csrfField, field, page, selectField, type PageContext } from './layout';
 
@@ -24,7 +30,13 @@ function query(f: MemberFilters, cursor?: string): string {
 
 export function memberListPage(
   ctx: PageContext,
-  d: { filters: MemberFilters; items: MemberView[]; nextCursor: string | null; paged: boolean; errors: FieldError[] },
+  d: {
+    filters: MemberFilters;
+    items: MemberView[];
+    nextCursor: string | null;
+    paged: boolean;
+    errors: FieldError[];
+  },
 ): string {
   const errs = new Map(d.errors.map((e) => [e.path, [e.message]]));
   const rows = d.items.map(
@@ -50,18 +62,23 @@ ${field({ name: 'partnerId', label: 'Salong-ID', value: d.filters.partnerId, err
 </form>
 ${d.errors.length ? html`<div class="error-summary" role="alert"><ul>${d.errors.map((e) => html`<li>${translateError(e.message)}</li>`)}</ul></div>` : ''}
 <section class="card flush" aria-labelledby="h-results"><h2 id="h-results" class="visually-hidden">Treff</h2>
-${d.items.length
-  ? html`<div class="table-wrap"><table class="data">
+${
+  d.items.length
+    ? html`<div class="table-wrap"><table class="data">
 <thead><tr><th scope="col">E-post</th><th scope="col">Navn</th><th scope="col">Status</th><th scope="col">Kilde</th><th scope="col">Salong</th><th scope="col">Registrert</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
-  : html`<p class="empty">${filtered ? 'Ingen medlemmer passer til søket.' : 'Ingen medlemmer ennå.'}</p>`}
+    : html`<p class="empty">${filtered ? 'Ingen medlemmer passer til søket.' : 'Ingen medlemmer ennå.'}</p>`
+}
 </section>
 <p class="pager">${d.paged ? html`<a href="/admin/members?${query(d.filters)}">← Første side</a>` : ''}${d.nextCursor ? html`<a href="/admin/members?${query(d.filters, d.nextCursor)}">Neste side →</a>` : ''}</p>`,
     { wide: true },
   );
 }
 
-export function memberPage(ctx: PageContext, d: { member: MemberView; history: ConsentEventView[]; canPrivacy: boolean }): string {
+export function memberPage(
+  ctx: PageContext,
+  d: { member: MemberView; history: ConsentEventView[]; canPrivacy: boolean },
+): string {
   const m = d.member;
   const dd = (v: string | null | undefined) => (v ? v : '–');
   const events = d.history.map(
@@ -108,12 +125,14 @@ function privacyActions(ctx: PageContext, m: MemberView) {
 <form method="post" action="/admin/privacy/members/${m.id}/export">${csrfField(ctx)}
 <button type="submit" class="button secondary">Last ned innsyn (JSON)</button>
 <p class="hint">Alle opplysninger om medlemmet. Utleveringen registreres i historikken.</p></form>
-${m.email
-  ? html`<form method="post" action="/admin/privacy/members/${m.id}/restrict">${csrfField(ctx)}
+${
+  m.email
+    ? html`<form method="post" action="/admin/privacy/members/${m.id}/restrict">${csrfField(ctx)}
 <input type="hidden" name="restricted" value="${restricted ? 'false' : 'true'}">
 <button type="submit" class="button secondary">${restricted ? 'Opphev begrensning' : 'Begrens behandling'}</button>
 <p class="hint">${restricted ? 'Medlemmet får nyhetsbrev igjen hvis det var aktivt før.' : 'Medlemmet beholdes, men får ingen e-post og endres ikke av nye innmeldinger (art. 18).'}</p></form>`
-  : ''}
+    : ''
+}
 <div><a class="button danger-outline" href="/admin/privacy/members/${m.id}/erase">Slett medlemmet …</a>
 <p class="hint">Sletter alle opplysninger permanent. Du må bekrefte på neste side.</p></div>
 </div></section>`;
@@ -139,9 +158,19 @@ ${d.requestId ? html`<dt>Forespørsel</dt><dd>#${d.requestId} (lukkes samtidig)<
 <p>Profilen, tokenene og utsendelseshistorikken slettes. Samtykkehistorikken beholdes uten kobling til personen, og bare en nøkkel av adressen blir igjen, så den ikke får e-post fra oss igjen. <strong>Dette kan ikke angres.</strong></p>
 <form method="post" action="${d.action}" novalidate>
 ${csrfField(ctx)}
-${m.email
-  ? field({ name: 'confirmEmail', label: 'Skriv e-postadressen for å bekrefte', value: '', type: 'email', autocomplete: 'off', required: true, errors: d.error ? ['Adressen stemmer ikke.'] : [] })
-  : html`<label class="check"><input type="checkbox" name="confirm" value="yes"${attr('aria-invalid="true"', !!d.error)}> Jeg bekrefter at medlemmet skal slettes</label>`}
+${
+  m.email
+    ? field({
+        name: 'confirmEmail',
+        label: 'Skriv e-postadressen for å bekrefte',
+        value: '',
+        type: 'email',
+        autocomplete: 'off',
+        required: true,
+        errors: d.error ? ['Adressen stemmer ikke.'] : [],
+      })
+    : html`<label class="check"><input type="checkbox" name="confirm" value="yes"${attr('aria-invalid="true"', !!d.error)}> Jeg bekrefter at medlemmet skal slettes</label>`
+}
 <div class="actions"><button type="submit" class="button danger">Slett permanent</button> <a class="button secondary" href="${d.back}">Avbryt</a></div>
 </form></section>`,
   );

@@ -28,7 +28,10 @@ function requestBadge(r: PrivacyRequestView) {
   return r.overdue ? badge('Forfalt', 'overdue') : badge('Åpen', 'open');
 }
 
-export function privacyPage(ctx: PageContext, d: { open: PrivacyRequestView[]; closed: PrivacyRequestView[]; form: RequestForm; errors: FieldError[] }): string {
+export function privacyPage(
+  ctx: PageContext,
+  d: { open: PrivacyRequestView[]; closed: PrivacyRequestView[]; form: RequestForm; errors: FieldError[] },
+): string {
   const errs = new Map<string, string[]>();
   for (const e of d.errors) errs.set(e.path, [...(errs.get(e.path) ?? []), e.message]);
   const overdue = d.open.filter((r) => r.overdue).length;
@@ -41,7 +44,9 @@ export function privacyPage(ctx: PageContext, d: { open: PrivacyRequestView[]; c
 <td>${CHANNEL_LABELS[r.channel] ?? r.channel}</td></tr>`,
   );
   const closedRows = d.closed.map(
-    (r) => html`<tr><th scope="row"><a href="/admin/privacy/requests/${r.id}">${REQUEST_TYPE_LABELS[r.type]} #${r.id}</a></th>
+    (
+      r,
+    ) => html`<tr><th scope="row"><a href="/admin/privacy/requests/${r.id}">${REQUEST_TYPE_LABELS[r.type]} #${r.id}</a></th>
 <td>${formatDate(r.receivedAt)}</td><td>${r.closedAt ? formatDate(r.closedAt) : '–'}</td><td>${r.outcome ?? '–'}</td></tr>`,
   );
   return page(
@@ -50,11 +55,13 @@ export function privacyPage(ctx: PageContext, d: { open: PrivacyRequestView[]; c
     html`<div class="page-head"><h1>Personvern</h1>
 <p class="muted">Forespørsler fra medlemmer om innsyn, retting, sletting og mer. Fristen er én måned fra mottak.</p></div>
 <section class="card flush" aria-labelledby="h-open"><h2 id="h-open" class="pad">Åpne forespørsler <span class="count">${d.open.length}</span>${overdue ? html` <span class="badge badge-overdue">${overdue} forfalt</span>` : ''}</h2>
-${d.open.length
-  ? html`<div class="table-wrap"><table class="data">
+${
+  d.open.length
+    ? html`<div class="table-wrap"><table class="data">
 <thead><tr><th scope="col">Frist</th><th scope="col">Forespørsel</th><th scope="col">E-post</th><th scope="col">Mottatt</th><th scope="col">Kanal</th></tr></thead>
 <tbody>${openRows}</tbody></table></div>`
-  : html`<p class="empty">Ingen åpne forespørsler.</p>`}
+    : html`<p class="empty">Ingen åpne forespørsler.</p>`
+}
 </section>
 <div class="grid-2">
 <section class="card" aria-labelledby="h-new"><h2 id="h-new">Registrer en forespørsel</h2>
@@ -71,17 +78,22 @@ ${field({ name: 'note', label: 'Merknad', value: d.form.note, textarea: true, ro
 <button type="submit" class="button primary">Registrer</button>
 </form></section>
 <section class="card flush" aria-labelledby="h-closed"><h2 id="h-closed" class="pad">Sist lukket</h2>
-${d.closed.length
-  ? html`<div class="table-wrap"><table class="data"><thead><tr><th scope="col">Forespørsel</th><th scope="col">Mottatt</th><th scope="col">Lukket</th><th scope="col">Utfall</th></tr></thead>
+${
+  d.closed.length
+    ? html`<div class="table-wrap"><table class="data"><thead><tr><th scope="col">Forespørsel</th><th scope="col">Mottatt</th><th scope="col">Lukket</th><th scope="col">Utfall</th></tr></thead>
 <tbody>${closedRows}</tbody></table></div>`
-  : html`<p class="empty">Ingen lukkede forespørsler ennå.</p>`}
+    : html`<p class="empty">Ingen lukkede forespørsler ennå.</p>`
+}
 </section>
 </div>`,
     { wide: true },
   );
 }
 
-export function requestPage(ctx: PageContext, d: { request: PrivacyRequestView; errors: FieldError[]; outcome: string; note: string }): string {
+export function requestPage(
+  ctx: PageContext,
+  d: { request: PrivacyRequestView; errors: FieldError[]; outcome: string; note: string },
+): string {
   const r = d.request;
   const errs = new Map(d.errors.map((e) => [e.path, [e.message]]));
   return page(
@@ -101,21 +113,25 @@ ${r.note ? html`<dt>Merknad</dt><dd class="prewrap">${r.note}</dd>` : ''}
 ${r.outcome ? html`<dt>Utfall</dt><dd>${r.outcome}</dd>` : ''}
 ${r.closedAt ? html`<dt>Lukket</dt><dd>${formatShort(r.closedAt)}</dd>` : ''}
 </dl></section>
-${r.status === 'open'
-  ? html`<section class="card" aria-labelledby="h-close"><h2 id="h-close">Behandle</h2>
-${r.type === 'erasure' && r.memberId
-  ? html`<p><a class="button danger" href="/admin/privacy/requests/${r.id}/erase">Slett medlemmet og lukk forespørselen …</a></p>
+${
+  r.status === 'open'
+    ? html`<section class="card" aria-labelledby="h-close"><h2 id="h-close">Behandle</h2>
+${
+  r.type === 'erasure' && r.memberId
+    ? html`<p><a class="button danger" href="/admin/privacy/requests/${r.id}/erase">Slett medlemmet og lukk forespørselen …</a></p>
 <p class="hint">Du må bekrefte på neste side.</p><hr>`
-  : r.type === 'erasure'
-    ? html`<p class="muted">Ingen medlem har denne adressen nå. Lukk forespørselen med utfallet.</p>`
-    : ''}
+    : r.type === 'erasure'
+      ? html`<p class="muted">Ingen medlem har denne adressen nå. Lukk forespørselen med utfallet.</p>`
+      : ''
+}
 <form method="post" action="/admin/privacy/requests/${r.id}/close" novalidate>
 ${csrfField(ctx)}
 ${field({ name: 'outcome', label: 'Utfall', value: d.outcome, maxlength: 200, hint: 'F.eks. «Innsyn sendt på e-post».', errors: errs.get('outcome') })}
 ${field({ name: 'note', label: 'Merknad', value: d.note || r.note || '', textarea: true, rows: 3, errors: errs.get('note') })}
 <button type="submit" class="button primary">Lukk forespørselen</button>
 </form></section>`
-  : ''}
+    : ''
+}
 </div>`,
     { wide: true },
   );

@@ -9,7 +9,13 @@ export class Admin1764072400000 implements MigrationInterface {
       new Table({
         name: 'staff_users',
         columns: [
-          { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+          {
+            name: 'id',
+            type: 'integer',
+            isPrimary: true,
+            isGenerated: true,
+            generationStrategy: 'increment',
+          },
           { name: 'email', type: 'varchar', length: '254' },
           { name: 'role', type: 'varchar', length: '20' },
           // scrypt$N$r$p$salt$hash
@@ -36,7 +42,14 @@ export class Admin1764072400000 implements MigrationInterface {
           { name: 'ix_staff_sessions_user', columnNames: ['user_id'] },
           { name: 'ix_staff_sessions_expiry', columnNames: ['expires_at'] },
         ],
-        foreignKeys: [{ columnNames: ['user_id'], referencedTableName: 'staff_users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }],
+        foreignKeys: [
+          {
+            columnNames: ['user_id'],
+            referencedTableName: 'staff_users',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          },
+        ],
       }),
     );
   }
