@@ -84,6 +84,7 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     run: (now) => deliveryStore.clearErrorDetails(new Date(now.getTime() - config.retention.deliveryErrorDays * 86_400_000)),
   });
   const admin = buildAdminServices({ dataSource, logger, clock });
+  retention.addTask({ name: 'staff-sessions', run: (now) => admin.auth.purgeExpired(now) });
 
   return {
     config,

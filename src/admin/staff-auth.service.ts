@@ -116,10 +116,10 @@ export class StaffAuthService {
     this.logger.info({ staffUserId: session.userId }, 'staff logout');
   }
 
-  /** Sessions past either limit; cheap, so it runs at every login. */
-  async purgeExpired(): Promise<void> {
-    const now = this.clock();
-    await this.sessions.delete({ expiresAt: LessThan(now) });
-    await this.sessions.delete({ lastSeenAt: LessThan(new Date(now.getTime() - SESSION_IDLE_MS)) });
+  /** Sessions past either limit; cheap, so it runs at every login and in the daily retention run. */
+  async purgeExpired(now: Date = this.clock()): Promise<number> {
+    const absolute = await this.sessions.delete({ expiresAt: LessThan(now) });
+    const idle = await this.sessions.delete({ lastSeenAt: LessThan(new Date(now.getTime() - SESSION_IDLE_MS)) });
+    return (absolute.affected ?? 0) + (idle.affected ?? 0);
   }
 }
