@@ -13,7 +13,8 @@ export function createDeliveryWorker(c: Container, overrides: Partial<Constructo
     clock: c.clock,
     metrics: c.metrics,
     options: {
-      concurrency: c.config.smtpPoolSize,
+      // Twice the pool's connections: while one message is re-checked, another waits on each connection.
+      concurrency: c.config.smtpPoolSize * 2,
       sendRate: c.config.sendRate,
       publicUrl: c.config.publicUrl,
       mailFrom: c.config.mailFrom,

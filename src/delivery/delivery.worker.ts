@@ -21,7 +21,7 @@ export interface CampaignSource {
 
 export interface WorkerOptions {
   workerId?: string;
-  /** Parallel SMTP handoffs (the pool's connections). */
+  /** Messages in flight at once (sender loops); more than the pool's connections hides the re-check read. */
   concurrency: number;
   /** SEND_RATE: messages per second across all live workers. */
   sendRate: number;

@@ -1,3 +1,4 @@
+import crypto, { type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { TokenKey } from '../config';
 
@@ -23,18 +24,20 @@ interface Payload {
  * Payload is kept tiny (no iat, short claim names) so the URL stays compact.
  */
 export class SignedTokens {
-  private readonly byKid: Map<string, string>;
-  private readonly signer: TokenKey;
+  // KeyObjects, not strings: given a string, jsonwebtoken first tries to parse it as a PEM private
+  // key and throws, which cost more than the signature itself in the delivery hot path.
+  private readonly byKid: Map<string, KeyObject>;
+  private readonly signer: { kid: string; key: KeyObject };
 
   constructor(keys: readonly TokenKey[]) {
     if (keys.length === 0) throw new Error('at least one token key is required');
-    this.signer = keys[0];
-    this.byKid = new Map(keys.map((k) => [k.kid, k.secret]));
+    this.byKid = new Map(keys.map((k) => [k.kid, crypto.createSecretKey(Buffer.from(k.secret, 'utf8'))]));
+    this.signer = { kid: keys[0].kid, key: this.byKid.get(keys[0].kid)! };
   }
 
   sign(claims: TokenClaims): string {
     const payload: Payload = { s: SCOPE_CODES[claims.scope], m: claims.memberId };
-    return jwt.sign(payload, this.signer.secret, {
+    return jwt.sign(payload, this.signer.key, {
       algorithm: 'HS256',
       noTimestamp: true,
       // No `typ`: the header is only what verification needs.
