@@ -140,7 +140,8 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
     await campaignAction(t, id, 'send');
     await waitUntil(async () => (await stats(t, id)).sent >= 5);
     expect((await campaignAction(t, id, 'pause')).body.status).toBe('paused');
-    await new Promise((r) => setTimeout(r, 700));
+    // Messages already handed to SMTP finish; claimed ones go back to the queue. Then nothing moves.
+    await waitUntil(async () => (await stats(t, id) as { sending?: number }).sending === 0, 10000);
     const paused = await stats(t, id);
     await new Promise((r) => setTimeout(r, 700));
     const later = await stats(t, id);
