@@ -31,7 +31,8 @@ import { startSmtpSink, type SmtpSink } from './support/smtp-sink';
  * Delivery throughput. Per database (SQLite, MariaDB): a campaign of `--members` active members
  * (default 20,000) sent by one in-process DeliveryWorker (pool of 5) to a local SMTP sink running
  * in its own process, timed from `send` to the campaign being `sent`; in the same run, a bare
- * nodemailer pool of 5 sends as many pre-rendered messages of the same size to the same sink.
+ * nodemailer pool of 5, with as many messages in flight as the worker keeps, sends as many
+ * pre-rendered messages of the same size to the same sink.
  * Then the scale-out run on MariaDB (issue 8): one and then two worker processes
  * (`node bin/kundeklubb.js worker`) against a sink that holds each message `--latency` ms, so the
  * relay, not the worker, bounds one worker (a bare pool of 5 through the same relay is the
@@ -44,6 +45,8 @@ import { startSmtpSink, type SmtpSink } from './support/smtp-sink';
  */
 
 const POOL_SIZE = 5;
+/** Messages the worker keeps in flight: createDeliveryWorker (src/jobs.ts) runs two sender loops per connection. The raw pool gets the same. */
+const IN_FLIGHT = POOL_SIZE * 2;
 const SEND_RATE = 100_000;
 const MAIL_FROM = 'Sothys Kundeklubb <nyhetsbrev@cosmenor.no>';
 
@@ -85,7 +88,7 @@ async function perDatabase(kind: 'sqlite' | 'mysql', members: number): Promise<v
 
     // Baseline first, same process, same sink.
     const mail = await renderOne(c, id);
-    const rawMsgsPerSec = await rawNodemailerMsgsPerSec({ url: sink.url, from: MAIL_FROM, connections: POOL_SIZE, n: members, prefix: `${dbName}-raw`, mail });
+    const rawMsgsPerSec = await rawNodemailerMsgsPerSec({ url: sink.url, from: MAIL_FROM, connections: POOL_SIZE, inFlight: IN_FLIGHT, n: members, prefix: `${dbName}-raw`, mail });
     await expectSink(sink, members, 'raw nodemailer');
     await sink.reset();
     log(`${dbName}: raw nodemailer ${round(rawMsgsPerSec)} msgs/s (${Buffer.byteLength(mail.html) + Buffer.byteLength(mail.text)} bytes of html+text)`);
@@ -111,6 +114,8 @@ async function perDatabase(kind: 'sqlite' | 'mysql', members: number): Promise<v
       msgsPerSec: round(msgsPerSec),
       rawMsgsPerSec: round(rawMsgsPerSec),
       ratio: round(msgsPerSec / rawMsgsPerSec, 2),
+      poolSize: POOL_SIZE,
+      inFlight: IN_FLIGHT,
       duplicates,
     });
   } finally {
@@ -163,7 +168,7 @@ async function scaleOut(members: number, latencyMs: number): Promise<void> {
     // What one pool of 5 can get through this slow relay at best: the ceiling of one worker.
     const refId = await createFrozenCampaign(c, 'bench scale reference');
     const rawN = Math.min(members, 2000);
-    const rawMsgsPerSec = await rawNodemailerMsgsPerSec({ url: sink.url, from: MAIL_FROM, connections: POOL_SIZE, n: rawN, prefix: 'scale-raw', mail: await renderOne(c, refId) });
+    const rawMsgsPerSec = await rawNodemailerMsgsPerSec({ url: sink.url, from: MAIL_FROM, connections: POOL_SIZE, inFlight: IN_FLIGHT, n: rawN, prefix: 'scale-raw', mail: await renderOne(c, refId) });
     await expectSink(sink, rawN, 'raw nodemailer');
     await sink.reset();
     const msgsPerSec: Record<number, number> = {};

@@ -13,6 +13,8 @@ import { argValue, log, round } from './support/bench-env';
  *
  *   --only a,b   run only these (names below)      --skip a,b   run all but these
  *   --out FILE   write elsewhere than bench/results.json
+ *   --merge      keep the results of benches not run now from the existing file (e.g. to redo one
+ *                bench that a busy machine disturbed); each run records when it finished
  *
  * The million-member RSS run takes the longest (about 40 min on 2 cores); `--skip delivery-rss-1m`
  * for a quick pass.
@@ -38,9 +40,19 @@ interface RunRecord {
   exitCode: number | null;
   seconds: number;
   lines: number;
+  finishedAt: string;
 }
 
-function runBench(spec: BenchSpec, results: unknown[]): Promise<RunRecord> {
+interface ResultsFile {
+  machine: Record<string, unknown>;
+  results: Array<Record<string, unknown>>;
+  runs: RunRecord[];
+}
+
+/** Which earlier result a new one replaces: the same bench on the same database and size. */
+const resultKey = (r: Record<string, unknown>) => `${r.bench}|${r.db ?? ''}|${r.members ?? ''}`;
+
+function runBench(spec: BenchSpec, results: Array<Record<string, unknown>>): Promise<RunRecord> {
   const start = performance.now();
   log(`${spec.name}: starting`);
   return new Promise((resolve) => {
@@ -58,7 +70,7 @@ function runBench(spec: BenchSpec, results: unknown[]): Promise<RunRecord> {
         parsed = undefined;
       }
       if (parsed && typeof parsed === 'object' && 'bench' in parsed) {
-        results.push(parsed);
+        results.push(parsed as Record<string, unknown>);
         lines++;
         process.stdout.write(line + '\n');
       } else {
@@ -68,7 +80,7 @@ function runBench(spec: BenchSpec, results: unknown[]): Promise<RunRecord> {
     child.on('exit', (code) => {
       const seconds = round((performance.now() - start) / 1000, 1);
       log(`${spec.name}: ${code === 0 ? 'done' : `FAILED (exit ${code})`} in ${seconds} s`);
-      resolve({ name: spec.name, exitCode: code, seconds, lines });
+      resolve({ name: spec.name, exitCode: code, seconds, lines, finishedAt: new Date().toISOString() });
     });
   });
 }
@@ -92,12 +104,24 @@ async function main(): Promise<void> {
     os: `${os.type()} ${os.release()}`,
     date: new Date().toISOString(),
   };
-  const results: unknown[] = [];
-  const runs: RunRecord[] = [];
-  for (const spec of selected) runs.push(await runBench(spec, results));
+  const old = process.argv.includes('--merge') && fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, 'utf8')) as ResultsFile) : null;
+  if (old && (old.machine.cpuModel !== machine.cpuModel || old.machine.cpus !== machine.cpus)) {
+    throw new Error(`--merge: ${path.basename(out)} comes from another machine; run everything here instead`);
+  }
 
+  const results: Array<Record<string, unknown>> = [];
+  let runs: RunRecord[] = [];
+  for (const spec of selected) runs.push(await runBench(spec, results));
   const failed = runs.filter((r) => r.exitCode !== 0 || r.lines === 0);
-  fs.writeFileSync(out, JSON.stringify({ machine, results, runs }, null, 2) + '\n');
+
+  let file: ResultsFile = { machine, results, runs };
+  if (old) {
+    const fresh = new Set(results.map(resultKey));
+    const rerun = new Set(runs.map((r) => r.name));
+    runs = [...old.runs.filter((r) => !rerun.has(r.name)), ...runs];
+    file = { machine: old.machine, results: [...old.results.filter((r) => !fresh.has(resultKey(r))), ...results], runs };
+  }
+  fs.writeFileSync(out, JSON.stringify(file, null, 2) + '\n');
   log(`wrote ${results.length} results to ${path.relative(process.cwd(), out)}${failed.length ? `; failed: ${failed.map((r) => r.name).join(', ')}` : ''}`);
   process.exit(failed.length ? 1 : 0);
 }

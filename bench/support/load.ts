@@ -23,8 +23,8 @@ export interface LoadOptions {
   warmupSeconds: number;
   /** Target length of the measured run. */
   seconds: number;
-  /** Upper bound on measured requests (e.g. the tokens available). */
-  maxRequests?: number;
+  /** Upper bound on measured requests (e.g. the tokens the warm-up left), asked after the warm-up. */
+  maxRequests?: () => number;
   /** Runs after the warm-up, before the measured run (e.g. to count rows once the server is quiet). */
   betweenRuns?: () => Promise<void>;
 }
@@ -47,7 +47,7 @@ export async function measureLoad(o: LoadOptions): Promise<{ figures: LoadFigure
   const warm = await autocannon({ ...base, duration: o.warmupSeconds });
   const warmRate = warm.requests.sent / warm.duration;
   let amount = Math.max(o.connections * 20, Math.round(warmRate * o.seconds));
-  if (o.maxRequests !== undefined) amount = Math.min(amount, o.maxRequests);
+  if (o.maxRequests) amount = Math.min(amount, o.maxRequests());
   amount -= amount % o.connections;
   await o.betweenRuns?.();
   const r = await autocannon({ ...base, amount });

@@ -10,7 +10,7 @@ export interface RenderedMail {
 
 /**
  * The baseline the delivery worker is measured against: a bare nodemailer pool with `connections`
- * connections and as many parallel senders, handing `n` pre-rendered messages to the sink, each to
+ * connections and `inFlight` parallel senders (default one per connection), handing `n` pre-rendered messages to the sink, each to
  * its own recipient `${prefix}${i}@example.no`, with the same headers a newsletter carries.
  * Returns messages per second.
  */
@@ -18,6 +18,8 @@ export async function rawNodemailerMsgsPerSec(opts: {
   url: string;
   from: string;
   connections: number;
+  /** Messages handed to the pool at once (default: one per connection). */
+  inFlight?: number;
   n: number;
   prefix: string;
   mail: RenderedMail;
@@ -40,7 +42,7 @@ export async function rawNodemailerMsgsPerSec(opts: {
     }
   };
   const start = performance.now();
-  await Promise.all(Array.from({ length: opts.connections }, sender));
+  await Promise.all(Array.from({ length: opts.inFlight ?? opts.connections }, sender));
   const seconds = (performance.now() - start) / 1000;
   transporter.close();
   return opts.n / seconds;
