@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DataSource, type DataSourceOptions, type EntitySchema } from 'typeorm';
 import { migrations } from './migrations';
+import { lockSqliteConnection } from './sqlite-connection-lock';
 
 export type DbKind = 'sqlite' | 'mysql';
 
@@ -43,7 +44,16 @@ export function createDataSource(databaseUrl: string, entities: EntitySchema<unk
       },
     };
   }
-  return new DataSource(options);
+  return options.type === 'better-sqlite3' ? new SqliteDataSource(options) : new DataSource(options);
+}
+
+/** SQLite's one connection is shared by the whole process: see sqlite-connection-lock.ts. */
+class SqliteDataSource extends DataSource {
+  override async initialize(): Promise<this> {
+    await super.initialize();
+    lockSqliteConnection(this);
+    return this;
+  }
 }
 
 /** Brings the schema up to date; safe to call from several processes at once on MySQL (it locks). */

@@ -1,0 +1,78 @@
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+
+/**
+ * SQLite has one connection per process and TypeORM's better-sqlite3 driver shares one query
+ * runner for everything. Left alone, two concurrent `transaction()` calls nest as savepoints of
+ * one transaction and any statement issued meanwhile joins it: one rollback (a sign-up retry,
+ * say) silently undoes an unsubscribe or a recorded delivery that had already "committed".
+ *
+ * This turns the connection into a FIFO lock. A transaction runs on its own query runner over
+ * the same connection and holds the lock from BEGIN to COMMIT/ROLLBACK; a statement outside a
+ * transaction waits its turn. Inside a transaction, use the manager it hands you: a statement
+ * on the data source itself would wait for the transaction that is waiting for it, so such a
+ * wait ends with an error after `timeoutMs` instead of hanging (as SQLITE_BUSY would).
+ */
+export class SqliteConnectionLock {
+  private busy = false;
+  private readonly waiters: Array<{ go: () => void; fail: (err: Error) => void }> = [];
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** Resolves when the caller holds the connection; call `release()` exactly once afterwards. */
+  acquire(): Promise<void> | undefined {
+    if (!this.busy) {
+      this.busy = true;
+      return undefined; // the fast path allocates nothing
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        go: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        fail: reject,
+      };
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new Error(`SQLite connection still busy after ${this.timeoutMs} ms (is a statement waiting for its own transaction?)`));
+      }, this.timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next.go();
+    else this.busy = false;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+}
+
+type TransactionFn = EntityManager['transaction'];
+
+/** Installs the lock on an initialised better-sqlite3 DataSource. */
+export function lockSqliteConnection(ds: DataSource, timeoutMs = 10_000): SqliteConnectionLock {
+  const lock = new SqliteConnectionLock(timeoutMs);
+  // The driver's one shared runner: every statement outside a transaction goes through it.
+  const shared = ds.createQueryRunner();
+  const query = shared.query.bind(shared) as QueryRunner['query'];
+  shared.query = ((...args: Parameters<QueryRunner['query']>) => lock.run(() => query(...args))) as QueryRunner['query'];
+
+  // Transactions get their own runner (same connection, own transaction state).
+  const RunnerClass = shared.constructor as new (driver: DataSource['driver']) => QueryRunner;
+  const txRunner = new RunnerClass(ds.driver);
+  Object.assign(txRunner, { manager: ds.createEntityManager(txRunner) });
+  const transaction = ((...args: unknown[]) =>
+    lock.run(() => (txRunner.manager.transaction as (...a: unknown[]) => Promise<unknown>)(...args))) as TransactionFn;
+  ds.manager.transaction = transaction;
+  return lock;
+}

@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../../src/db/data-source';
+import { execute } from '../../src/db/sql';
+import { SqliteConnectionLock, lockSqliteConnection } from '../../src/db/sqlite-connection-lock';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('SQLite: one connection shared by concurrent work', () => {
+  let dir: string;
+  let ds: DataSource;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kk-lock-'));
+    ds = createDataSource(`sqlite:${path.join(dir, 'db.sqlite')}`, []);
+    await ds.initialize();
+    await ds.query('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+  });
+
+  afterEach(async () => {
+    await ds.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const values = async () => ((await ds.query('SELECT v FROM t ORDER BY id')) as Array<{ v: string }>).map((r) => r.v);
+
+  it('a rolled-back transaction does not undo a statement or a transaction that ran meanwhile', async () => {
+    const failing = ds
+      .transaction(async (m) => {
+        await execute(m, `INSERT INTO t (v) VALUES ('doomed')`);
+        await sleep(50); // a real await: other work gets the event loop
+        throw new Error('rolled back');
+      })
+      .catch((err: Error) => err.message);
+    await sleep(10);
+    const standalone = execute(ds, `INSERT INTO t (v) VALUES ('standalone')`);
+    const other = ds.transaction(async (m) => {
+      await execute(m, `INSERT INTO t (v) VALUES ('other')`);
+    });
+    await Promise.all([failing, standalone, other]);
+    await expect(failing).resolves.toBe('rolled back');
+    expect(await values()).toEqual(['standalone', 'other']);
+  });
+
+  it('statements outside a transaction wait for it, then see its commit', async () => {
+    const order: string[] = [];
+    const tx = ds.transaction(async (m) => {
+      await execute(m, `INSERT INTO t (v) VALUES ('in-tx')`);
+      await sleep(30);
+      order.push('tx done');
+    });
+    await sleep(5);
+    const read = ds.query('SELECT COUNT(*) AS n FROM t').then((rows: Array<{ n: number }>) => {
+      order.push(`read ${rows[0].n}`);
+    });
+    await Promise.all([tx, read]);
+    expect(order).toEqual(['tx done', 'read 1']);
+  });
+
+  it('nested transactions on the manager still work as savepoints', async () => {
+    await ds.transaction(async (m) => {
+      await execute(m, `INSERT INTO t (v) VALUES ('outer')`);
+      await m
+        .transaction(async (inner) => {
+          await execute(inner, `INSERT INTO t (v) VALUES ('inner')`);
+          throw new Error('inner fails');
+        })
+        .catch(() => undefined);
+    });
+    expect(await values()).toEqual(['outer']);
+  });
+
+  it('a statement that waits for its own transaction fails clearly instead of hanging', async () => {
+    await ds.destroy();
+    ds = createDataSource(`sqlite:${path.join(dir, 'db2.sqlite')}`, []);
+    await ds.initialize();
+    // Replace the default 10 s lock with a short one for this test.
+    lockSqliteConnection(ds, 100);
+    await ds.query('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    await expect(
+      ds.transaction(async () => {
+        await ds.query(`INSERT INTO t (v) VALUES ('outside')`);
+      }),
+    ).rejects.toThrow(/still busy after 100 ms/);
+    expect(await values()).toEqual([]);
+  });
+});
+
+describe('SqliteConnectionLock', () => {
+  it('hands the connection over in arrival order', async () => {
+    const lock = new SqliteConnectionLock(1000);
+    const order: number[] = [];
+    await Promise.all(
+      [1, 2, 3].map((n) =>
+        lock.run(async () => {
+          await sleep(5 * (4 - n));
+          order.push(n);
+        }),
+      ),
+    );
+    expect(order).toEqual([1, 2, 3]);
+  });
+});
