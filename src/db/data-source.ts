@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DataSource, type DataSourceOptions, type EntitySchema } from 'typeorm';
 import { migrations } from './migrations';
-import { lockSqliteConnection } from './sqlite-connection-lock';
+import { lockSqliteConnection, type SqliteStatements } from './sqlite-connection-lock';
 
 export type DbKind = 'sqlite' | 'mysql';
 
@@ -14,7 +14,12 @@ export function dbKindOf(url: string): DbKind {
  * One DataSource per process. Schema comes only from migrations; synchronize is never on.
  * Entities are passed in by the composition root so this room does not import the others.
  */
-export function createDataSource(databaseUrl: string, entities: EntitySchema<unknown>[]): DataSource {
+export function createDataSource(
+  databaseUrl: string,
+  entities: EntitySchema<unknown>[],
+  /** How long a statement waits for SQLite's one connection before failing (see sqlite-connection-lock.ts). */
+  sqliteLockTimeoutMs = 10_000,
+): DataSource {
   const common = { entities, migrations, synchronize: false, migrationsRun: false, logging: false } as const;
   let options: DataSourceOptions;
   if (dbKindOf(databaseUrl) === 'mysql') {
@@ -27,6 +32,9 @@ export function createDataSource(databaseUrl: string, entities: EntitySchema<unk
       supportBigNumbers: true,
       bigNumberStrings: false,
       extra: { connectionLimit: 10 },
+      // mysql2's `trace` captures a stack trace on every query (~15 µs of the worker's per-message
+      // budget); failures are wrapped in QueryFailedError with the SQL, which says where.
+      trace: false,
     };
   } else {
     const file = databaseUrl.slice('sqlite:'.length);
@@ -44,14 +52,24 @@ export function createDataSource(databaseUrl: string, entities: EntitySchema<unk
       },
     };
   }
-  return options.type === 'better-sqlite3' ? new SqliteDataSource(options) : new DataSource(options);
+  return options.type === 'better-sqlite3' ? new SqliteDataSource(options, sqliteLockTimeoutMs) : new DataSource(options);
 }
 
 /** SQLite's one connection is shared by the whole process: see sqlite-connection-lock.ts. */
-class SqliteDataSource extends DataSource {
+export class SqliteDataSource extends DataSource {
+  /** Set once initialised: standalone statements under the connection lock. */
+  statements: SqliteStatements | null = null;
+
+  constructor(
+    options: DataSourceOptions,
+    private readonly lockTimeoutMs: number,
+  ) {
+    super(options);
+  }
+
   override async initialize(): Promise<this> {
     await super.initialize();
-    lockSqliteConnection(this);
+    this.statements = lockSqliteConnection(this, this.lockTimeoutMs);
     return this;
   }
 }

@@ -1,9 +1,11 @@
 import { DataSource, type EntityManager } from 'typeorm';
+import { SqliteDataSource } from './data-source';
 
 /**
  * Runs raw SQL with `?` placeholders on either driver and returns rows and the affected-row
  * count (which TypeORM's plain `query()` loses for SQLite writes). Uses the manager's query
- * runner inside a transaction, otherwise a short-lived one.
+ * runner inside a transaction, otherwise a short-lived one (on SQLite, cached statements
+ * under the connection lock).
  */
 export async function execute(
   on: DataSource | EntityManager,
@@ -11,6 +13,9 @@ export async function execute(
   params: unknown[] = [],
 ): Promise<{ affected: number; records: Record<string, unknown>[] }> {
   const manager = on instanceof DataSource ? on.manager : on;
+  if (!manager.queryRunner && manager.connection instanceof SqliteDataSource && manager.connection.statements) {
+    return manager.connection.statements.execute(sql, params);
+  }
   const own = manager.queryRunner ? undefined : manager.connection.createQueryRunner();
   const runner = manager.queryRunner ?? own!;
   try {

@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 
 /**
  * SQLite has one connection per process and TypeORM's better-sqlite3 driver shares one query
@@ -59,8 +59,56 @@ export class SqliteConnectionLock {
 
 type TransactionFn = EntityManager['transaction'];
 
-/** Installs the lock on an initialised better-sqlite3 DataSource. */
-export function lockSqliteConnection(ds: DataSource, timeoutMs = 10_000): SqliteConnectionLock {
+interface Statement {
+  reader: boolean;
+  all(...params: unknown[]): Record<string, unknown>[];
+  run(...params: unknown[]): { changes: number };
+}
+
+/**
+ * Standalone statements (not in a transaction) straight on the connection with cached prepared
+ * statements: the delivery worker's per-message reads skip TypeORM's per-query machinery
+ * (logger, subscribers, result wrapping), which cost more than the SQLite lookup itself.
+ * It takes the same lock, and errors are TypeORM's QueryFailedError like everywhere else.
+ */
+export class SqliteStatements {
+  private readonly cache = new Map<string, Statement>();
+
+  constructor(
+    private readonly connection: { prepare(sql: string): Statement },
+    private readonly lock: SqliteConnectionLock,
+    private readonly cacheSize = 200,
+  ) {}
+
+  async execute(sql: string, params: unknown[]): Promise<{ affected: number; records: Record<string, unknown>[] }> {
+    const waiting = this.lock.acquire();
+    if (waiting) await waiting;
+    try {
+      const bound = params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+      const stmt = this.statement(sql);
+      if (stmt.reader) return { affected: 0, records: stmt.all(...bound) };
+      return { affected: stmt.run(...bound).changes, records: [] };
+    } catch (err) {
+      throw new QueryFailedError(sql, params, err as Error);
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  private statement(sql: string): Statement {
+    let stmt = this.cache.get(sql);
+    if (!stmt) {
+      stmt = this.connection.prepare(sql);
+      this.cache.set(sql, stmt);
+      // IN lists of varying length make many distinct texts: keep the newest few hundred.
+      if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return stmt;
+  }
+}
+
+/** Installs the lock on an initialised better-sqlite3 DataSource; returns the fast path for standalone statements. */
+export function lockSqliteConnection(ds: DataSource, timeoutMs = 10_000): SqliteStatements {
   const lock = new SqliteConnectionLock(timeoutMs);
   // The driver's one shared runner: every statement outside a transaction goes through it.
   const shared = ds.createQueryRunner();
@@ -74,5 +122,6 @@ export function lockSqliteConnection(ds: DataSource, timeoutMs = 10_000): Sqlite
   const transaction = ((...args: unknown[]) =>
     lock.run(() => (txRunner.manager.transaction as (...a: unknown[]) => Promise<unknown>)(...args))) as TransactionFn;
   ds.manager.transaction = transaction;
-  return lock;
+  const connection = (ds.driver as unknown as { databaseConnection: ConstructorParameters<typeof SqliteStatements>[0] }).databaseConnection;
+  return new SqliteStatements(connection, lock);
 }

@@ -121,11 +121,19 @@ export class DeliveryStore {
     return res.affected;
   }
 
-  /** Recipient data for the re-check right before handoff (one indexed read by primary key). */
-  async recipient(memberId: number): Promise<Recipient | null> {
-    const res = await execute(this.ds, 'SELECT id, email, first_name, status FROM members WHERE id = ?', [memberId]);
-    const r = res.records[0];
-    return r ? { memberId: Number(r.id), email: (r.email as string) ?? null, firstName: (r.first_name as string) ?? null, status: String(r.status) } : null;
+  /**
+   * Recipient data for the re-check right before handoff: one indexed read by primary key for
+   * every member whose message is about to be handed over. Erased members are absent.
+   */
+  async recipients(memberIds: number[]): Promise<Map<number, Recipient>> {
+    const found = new Map<number, Recipient>();
+    if (memberIds.length === 0) return found;
+    const res = await execute(this.ds, `SELECT id, email, first_name, status FROM members WHERE id IN (${placeholders(memberIds.length)})`, memberIds);
+    for (const r of res.records) {
+      const memberId = Number(r.id);
+      found.set(memberId, { memberId, email: (r.email as string) ?? null, firstName: (r.first_name as string) ?? null, status: String(r.status) });
+    }
+    return found;
   }
 
   /** Records outcomes of this worker's claims; only rows still claimed by it change. */

@@ -9,6 +9,7 @@ import type { SignedTokens } from '../tokens/signed-tokens';
 import type { Job } from '../worker';
 import type { ClaimedDelivery, DeliveryStore, Outcome } from './delivery.store';
 import { RateLimiter } from './rate-limiter';
+import { RecipientCheck } from './recipient-check';
 import type { Metrics } from '../metrics';
 
 /** What the worker needs from the campaigns room. */
@@ -57,6 +58,7 @@ export class DeliveryWorker implements Job {
   private readonly limiter: RateLimiter;
   private readonly messageIdDomain: string;
   private readonly metrics?: Metrics;
+  private readonly recheck: RecipientCheck;
 
   private buffer: ClaimedDelivery[] = [];
   /** Claimed rows this worker still answers for (buffered, in flight, or outcome not yet recorded). */
@@ -106,6 +108,7 @@ export class DeliveryWorker implements Job {
       housekeepingMs: o.housekeepingMs ?? 2_000,
     };
     this.limiter = new RateLimiter(o.sendRate);
+    this.recheck = new RecipientCheck((ids) => this.store.recipients(ids));
     this.messageIdDomain = /@([^>\s]+)/.exec(o.mailFrom)?.[1] ?? 'kundeklubb.local';
   }
 
@@ -196,7 +199,7 @@ export class DeliveryWorker implements Job {
     await this.limiter.take();
     const compiled = await this.campaigns.compiled(item.campaignId);
     // The re-check: the last read before handoff. Someone who left or was restricted gets nothing.
-    const r = await this.store.recipient(item.memberId);
+    const r = await this.recheck.check(item.memberId);
     if (!r || r.status !== 'active' || !r.email) {
       return this.settleOutcome({ id: item.id, state: 'skipped', error: r ? `member ${r.status}` : 'erased' });
     }

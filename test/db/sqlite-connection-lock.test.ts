@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DataSource } from 'typeorm';
+import { QueryFailedError, type DataSource } from 'typeorm';
+import { isDuplicateKeyError } from '../../src/db/errors';
 import { createDataSource } from '../../src/db/data-source';
 import { execute } from '../../src/db/sql';
-import { SqliteConnectionLock, lockSqliteConnection } from '../../src/db/sqlite-connection-lock';
+import { SqliteConnectionLock } from '../../src/db/sqlite-connection-lock';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,6 +60,16 @@ describe('SQLite: one connection shared by concurrent work', () => {
     expect(order).toEqual(['tx done', 'read 1']);
   });
 
+  it('standalone statements report driver errors as TypeORM does (unique violations stay recognisable)', async () => {
+    await ds.query('CREATE UNIQUE INDEX t_v ON t (v)');
+    await execute(ds, `INSERT INTO t (v) VALUES (?)`, ['once']);
+    const err = await execute(ds, `INSERT INTO t (v) VALUES (?)`, ['once']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueryFailedError);
+    expect(isDuplicateKeyError(err)).toBe(true);
+    // The connection is free again afterwards.
+    expect((await execute(ds, 'SELECT COUNT(*) AS n FROM t')).records).toEqual([{ n: 1 }]);
+  });
+
   it('nested transactions on the manager still work as savepoints', async () => {
     await ds.transaction(async (m) => {
       await execute(m, `INSERT INTO t (v) VALUES ('outer')`);
@@ -74,14 +85,17 @@ describe('SQLite: one connection shared by concurrent work', () => {
 
   it('a statement that waits for its own transaction fails clearly instead of hanging', async () => {
     await ds.destroy();
-    ds = createDataSource(`sqlite:${path.join(dir, 'db2.sqlite')}`, []);
+    ds = createDataSource(`sqlite:${path.join(dir, 'db2.sqlite')}`, [], 100);
     await ds.initialize();
-    // Replace the default 10 s lock with a short one for this test.
-    lockSqliteConnection(ds, 100);
     await ds.query('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
     await expect(
       ds.transaction(async () => {
         await ds.query(`INSERT INTO t (v) VALUES ('outside')`);
+      }),
+    ).rejects.toThrow(/still busy after 100 ms/);
+    await expect(
+      ds.transaction(async () => {
+        await execute(ds, `INSERT INTO t (v) VALUES ('outside')`);
       }),
     ).rejects.toThrow(/still busy after 100 ms/);
     expect(await values()).toEqual([]);
