@@ -4,7 +4,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Container } from '../src/container';
 import { createDeliveryWorker } from '../src/jobs';
-import { fillNewsletter } from '../src/newsletter/renderer';
+import { encodeNewsletter, fillNewsletter } from '../src/newsletter/renderer';
 import { BackgroundWorker } from '../src/worker';
 import {
   ROOT,
@@ -32,7 +32,9 @@ import { startSmtpSink, type SmtpSink } from './support/smtp-sink';
  * (default 20,000) sent by one in-process DeliveryWorker (pool of 5) to a local SMTP sink running
  * in its own process, timed from `send` to the campaign being `sent`; in the same run, a bare
  * nodemailer pool of 5, with as many messages in flight as the worker keeps, sends as many
- * pre-rendered messages of the same size to the same sink.
+ * pre-rendered messages of the same size to the same sink (`ratio`, the issue's baseline: nodemailer
+ * encodes each message's html and text), and then the worker's exact pre-encoded messages
+ * (`ratioToEncoded`: what the ledger, re-check, token and throttle cost on top of SMTP alone).
  * Then the scale-out run on MariaDB (issue 8): one and then two worker processes
  * (`node bin/kundeklubb.js worker`) against a sink that holds each message `--latency` ms, so the
  * relay, not the worker, bounds one worker (a bare pool of 5 through the same relay is the
@@ -59,7 +61,8 @@ async function createFrozenCampaign(c: Container, name: string): Promise<number>
 async function renderOne(c: Container, campaignId: number) {
   const compiled = await c.campaigns.compile(campaignId);
   const unsubscribeUrl = `${c.config.publicUrl}/u/${c.tokens.sign({ scope: 'unsubscribe', memberId: 12345 })}`;
-  return { ...fillNewsletter(compiled, { firstName: 'Navn12345', unsubscribeUrl }), unsubscribeUrl };
+  const values = { firstName: 'Navn12345', unsubscribeUrl };
+  return { ...fillNewsletter(compiled, values), unsubscribeUrl, encoded: encodeNewsletter(compiled, values).encoded };
 }
 
 async function expectSink(sink: SmtpSink, n: number, what: string): Promise<{ duplicates: number }> {
@@ -86,12 +89,19 @@ async function perDatabase(kind: 'sqlite' | 'mysql', members: number): Promise<v
     log(`${dbName}: ${members} members inserted in ${round((performance.now() - t0) / 1000, 1)} s`);
     const id = await createFrozenCampaign(c, `bench ${dbName}`);
 
-    // Baseline first, same process, same sink.
-    const mail = await renderOne(c, id);
-    const rawMsgsPerSec = await rawNodemailerMsgsPerSec({ url: sink.url, from: MAIL_FROM, connections: POOL_SIZE, inFlight: IN_FLIGHT, n: members, prefix: `${dbName}-raw`, mail });
+    // Baselines first, same process, same sink. The issue's baseline: a bare pool handed the
+    // rendered html and text, which nodemailer encodes per message.
+    const { encoded, ...rendered } = await renderOne(c, id);
+    const rawMsgsPerSec = await rawNodemailerMsgsPerSec({ url: sink.url, from: MAIL_FROM, connections: POOL_SIZE, inFlight: IN_FLIGHT, n: members, prefix: `${dbName}-raw`, mail: rendered });
     await expectSink(sink, members, 'raw nodemailer');
     await sink.reset();
-    log(`${dbName}: raw nodemailer ${round(rawMsgsPerSec)} msgs/s (${Buffer.byteLength(mail.html) + Buffer.byteLength(mail.text)} bytes of html+text)`);
+    log(`${dbName}: raw nodemailer ${round(rawMsgsPerSec)} msgs/s (${Buffer.byteLength(rendered.html) + Buffer.byteLength(rendered.text)} bytes of html+text)`);
+    // The worker's own overhead: the same pool handed exactly the worker's pre-encoded message
+    // (no ledger, no re-check, no token, no throttle).
+    const rawEncodedMsgsPerSec = await rawNodemailerMsgsPerSec({ url: sink.url, from: MAIL_FROM, connections: POOL_SIZE, inFlight: IN_FLIGHT, n: members, prefix: `${dbName}-enc`, mail: { ...rendered, encoded } });
+    await expectSink(sink, members, 'raw nodemailer, pre-encoded');
+    await sink.reset();
+    log(`${dbName}: raw nodemailer with pre-encoded bodies ${round(rawEncodedMsgsPerSec)} msgs/s`);
 
     const worker = createDeliveryWorker(c);
     bg = new BackgroundWorker({ logger: c.logger, jobs: [worker] });
@@ -114,6 +124,8 @@ async function perDatabase(kind: 'sqlite' | 'mysql', members: number): Promise<v
       msgsPerSec: round(msgsPerSec),
       rawMsgsPerSec: round(rawMsgsPerSec),
       ratio: round(msgsPerSec / rawMsgsPerSec, 2),
+      rawEncodedMsgsPerSec: round(rawEncodedMsgsPerSec),
+      ratioToEncoded: round(msgsPerSec / rawEncodedMsgsPerSec, 2),
       poolSize: POOL_SIZE,
       inFlight: IN_FLIGHT,
       duplicates,

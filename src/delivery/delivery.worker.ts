@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import type { Clock } from '../db/time';
 import type { Mailer } from '../mail/mailer';
 import { MailError } from '../mail/mailer';
-import { fillNewsletter, type CompiledNewsletter } from '../newsletter/renderer';
+import { encodeNewsletter, type CompiledNewsletter } from '../newsletter/renderer';
 import type { SignedTokens } from '../tokens/signed-tokens';
 import type { Job } from '../worker';
 import type { ClaimedDelivery, DeliveryStore, Outcome } from './delivery.store';
@@ -206,12 +206,11 @@ export class DeliveryWorker implements Job {
     this.handingOff.set(r.memberId, (this.handingOff.get(r.memberId) ?? 0) + 1);
     try {
       const unsubscribeUrl = `${this.opts.publicUrl}/u/${this.tokens.sign({ scope: 'unsubscribe', memberId: r.memberId })}`;
-      const mail = fillNewsletter(compiled, { firstName: r.firstName, unsubscribeUrl });
+      const mail = encodeNewsletter(compiled, { firstName: r.firstName, unsubscribeUrl });
       await this.mailer.send({
         to: r.email,
         subject: mail.subject,
-        html: mail.html,
-        text: mail.text,
+        encoded: mail.encoded,
         // Fixed per campaign and member: a copy resent after a crash folds into the first.
         messageId: `<kk.c${item.campaignId}.m${r.memberId}@${this.messageIdDomain}>`,
         listUnsubscribeUrl: unsubscribeUrl,

@@ -3,18 +3,29 @@
  * Adapters: `SmtpMailer` (nodemailer pool, DKIM) and `FileMailer` (.eml files for development).
  */
 
-export interface OutgoingMail {
+/** The body: html and text as strings, or the same already quoted-printable encoded. */
+export type MailBody =
+  | { html: string; text: string; encoded?: undefined }
+  | {
+      /**
+       * Quoted-printable bodies with CRLF line breaks (`PreEncodedText`): the adapter sends these
+       * bytes instead of encoding the same 25 KB newsletter again for every recipient.
+       */
+      encoded: { html: string; text: string };
+      html?: undefined;
+      text?: undefined;
+    };
+
+export type OutgoingMail = MailBody & {
   to: string;
   subject: string;
-  html: string;
-  text: string;
   /** Fixed per campaign and member, e.g. `<c12.m345@kundeklubb.cosmenor.no>`, so a resend after a crash folds. */
   messageId?: string;
   /** When set, the mail carries `List-Unsubscribe: <url>` and the RFC 8058 one-click header, each once. */
   listUnsubscribeUrl?: string;
   /** Extra headers, e.g. `{ 'X-Kundeklubb-Test': 'yes' }`; may not replace the headers the adapter sets. */
   headers?: Record<string, string>;
-}
+};
 
 export interface SendResult {
   messageId: string;

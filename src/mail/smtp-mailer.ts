@@ -44,18 +44,25 @@ export function dkimOptions(dkim: DkimKey | undefined) {
 
 /** The one place an `OutgoingMail` becomes a nodemailer message, so SMTP and .eml files get the same MIME. */
 export function toMessageOptions(mail: OutgoingMail, from: string): SendMailOptions {
+  const body = mail.encoded
+    ? { text: { raw: quotedPrintablePart('text/plain', mail.encoded.text) }, html: { raw: quotedPrintablePart('text/html', mail.encoded.html) } }
+    : { text: mail.text, html: mail.html };
   return {
     from,
     to: mail.to,
     subject: mail.subject,
-    text: mail.text,
-    html: mail.html,
+    ...body,
     messageId: mail.messageId,
     headers: buildHeaders(mail),
     // Content is ours, never a path or URL to fetch; keep nodemailer from reading either.
     disableFileAccess: true,
     disableUrlAccess: true,
   };
+}
+
+/** A complete MIME part (headers and body) for an already encoded body: nodemailer passes it through as is. */
+function quotedPrintablePart(type: 'text/plain' | 'text/html', encodedBody: string): string {
+  return `Content-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${encodedBody}`;
 }
 
 export interface SmtpMailerDeps {

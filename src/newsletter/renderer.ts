@@ -4,6 +4,7 @@ import path from 'node:path';
 import { compile as compileHtmlToText } from 'html-to-text';
 import { type Block, type NewsletterContent, newsletterContentSchema } from './blocks.schema';
 import { formatActivityTime, formatValidUntil } from './norwegian-date';
+import { PreEncodedText } from '../mail/quoted-printable';
 
 /**
  * MJML → HTML and plain text once per campaign, with placeholders for the per-recipient values;
@@ -350,19 +351,40 @@ export async function compileNewsletter(
   return compiled;
 }
 
+function slotValues(values: RecipientValues): { html: Record<Slot, string>; text: Record<Slot, string> } {
+  const greeting = greetingFor(values.firstName);
+  return {
+    html: { greeting: escapeHtml(greeting), unsubscribeUrl: escapeHtml(values.unsubscribeUrl) },
+    text: { greeting, unsubscribeUrl: values.unsubscribeUrl },
+  };
+}
+
 /** Once per recipient: joins precomputed segments; values are HTML-escaped in html, raw in text. */
 export function fillNewsletter(
   compiled: CompiledNewsletter,
   values: RecipientValues,
 ): { subject: string; html: string; text: string } {
   const { html, text } = plansOf(compiled);
-  const greeting = greetingFor(values.firstName);
-  return {
-    subject: compiled.subject,
-    html: joinPlan(html, {
-      greeting: escapeHtml(greeting),
-      unsubscribeUrl: escapeHtml(values.unsubscribeUrl),
-    }),
-    text: joinPlan(text, { greeting, unsubscribeUrl: values.unsubscribeUrl }),
-  };
+  const v = slotValues(values);
+  return { subject: compiled.subject, html: joinPlan(html, v.html), text: joinPlan(text, v.text) };
+}
+
+const encodedPlans = new WeakMap<CompiledNewsletter, { html: PreEncodedText<Slot>; text: PreEncodedText<Slot> }>();
+
+/**
+ * Once per recipient, ready for the wire: the same html and text as `fillNewsletter`, quoted-printable
+ * encoded. Lines without a per-recipient value were encoded once per campaign (see PreEncodedText).
+ */
+export function encodeNewsletter(
+  compiled: CompiledNewsletter,
+  values: RecipientValues,
+): { subject: string; encoded: { html: string; text: string } } {
+  let plan = encodedPlans.get(compiled);
+  if (!plan) {
+    const { html, text } = plansOf(compiled);
+    plan = { html: PreEncodedText.fromPlan(html.parts, html.slots), text: PreEncodedText.fromPlan(text.parts, text.slots) };
+    encodedPlans.set(compiled, plan);
+  }
+  const v = slotValues(values);
+  return { subject: compiled.subject, encoded: { html: plan.html.fill(v.html), text: plan.text.fill(v.text) } };
 }
