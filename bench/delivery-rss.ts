@@ -27,7 +27,9 @@ import { startSmtpSink } from './support/smtp-sink';
  * DeliveryWorker (pool of 5) to an SMTP sink in its own process. Samples this process's RSS every
  * 100 ms from `send` to `sent`; reports the peak and the RSS just before sending. The worker should
  * hold a bounded window of the ledger, so the peak must not grow with the campaign
- * (`--members 1000000` for the million-member run).
+ * (`--members 1000000` for the million-member run). Run it with the service's heap cap
+ * (`npm run bench:delivery-rss` does): without it, V8 on a large-memory host lets old garbage
+ * grow to ~4x the live heap before its first full collection.
  */
 
 const SAMPLE_MS = 100;
@@ -106,6 +108,8 @@ async function main(): Promise<void> {
       db: 'sqlite',
       members,
       peakRssMb: mb(peakRss),
+      // The V8 heap cap this ran with (`npm start` and the Dockerfile use --max-old-space-size=512).
+      heapLimitMb: mb(v8.getHeapStatistics().heap_size_limit),
       baselineRssMb: mb(baselineRss),
       peakRssByQuarterMb: quarters.map(mb),
       peakHeapUsedMb: mb(peakHeap),

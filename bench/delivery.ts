@@ -141,7 +141,8 @@ async function perDatabase(kind: 'sqlite' | 'mysql', members: number): Promise<v
 
 /** `node bin/kundeklubb.js worker`, exactly as operators run it. */
 function spawnWorker(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'kundeklubb.js'), 'worker'], {
+  // With the heap cap the Dockerfile sets (NODE_OPTIONS there).
+  const child = spawn(process.execPath, ['--max-old-space-size=512', path.join(ROOT, 'bin', 'kundeklubb.js'), 'worker'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KUNDEKLUBB_FROM_SOURCE: '1', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -49,6 +49,9 @@ interface ResultsFile {
   runs: RunRecord[];
 }
 
+/** The heap cap the service runs with (`npm start`, the Dockerfile): benches measure the same runtime. */
+const HEAP_FLAG = '--max-old-space-size=512';
+
 /** Which earlier result a new one replaces: the same bench on the same database and size. */
 const resultKey = (r: Record<string, unknown>) => `${r.bench}|${r.db ?? ''}|${r.members ?? ''}`;
 
@@ -56,7 +59,7 @@ function runBench(spec: BenchSpec, results: Array<Record<string, unknown>>): Pro
   const start = performance.now();
   log(`${spec.name}: starting`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, spec.script), ...spec.args], {
+    const child = spawn(process.execPath, [HEAP_FLAG, '--import', 'tsx', path.join(__dirname, spec.script), ...spec.args], {
       cwd: path.resolve(__dirname, '..'),
       env: process.env,
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -86,7 +86,8 @@ export class SmtpMailer implements Mailer {
   private readonly from: string;
   private readonly logger?: Logger;
   private readonly sendTimeout: number;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly inFlight = new Map<Promise<unknown>, { abort: AbortController; deadline: number }>();
+  private watchdog: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor({ url, from, poolSize, dkim, logger, timeouts = {} }: SmtpMailerDeps) {
@@ -112,9 +113,14 @@ export class SmtpMailer implements Mailer {
     if (this.closed) throw new MailError('Mailer is closed', 'transient', undefined, 'ECLOSED');
     const options = toMessageOptions(mail, this.from);
     // Bounds queueing plus delivery, so a stalled relay cannot hold a worker's claim forever.
-    options.signal = AbortSignal.timeout(this.sendTimeout);
+    // One watchdog for all sends instead of a timer each: AbortSignal.timeout() keeps a live
+    // 2-minute timer per message until the signal is garbage-collected, and even cleared
+    // per-message timers promoted enough garbage to grow the heap by megabytes per second of sending.
+    const abort = new AbortController();
+    options.signal = abort.signal;
     const sending = this.transporter.sendMail(options);
-    this.inFlight.add(sending);
+    this.inFlight.set(sending, { abort, deadline: Date.now() + this.sendTimeout });
+    this.startWatchdog();
     try {
       const info = await sending;
       if (info.rejected && info.rejected.length > 0) {
@@ -133,6 +139,17 @@ export class SmtpMailer implements Mailer {
     }
   }
 
+  private startWatchdog(): void {
+    if (this.watchdog) return;
+    this.watchdog = setInterval(() => {
+      const now = Date.now();
+      for (const entry of this.inFlight.values()) {
+        if (entry.deadline <= now && !entry.abort.signal.aborted) entry.abort.abort(new Error(`send took longer than ${this.sendTimeout} ms`));
+      }
+    }, Math.min(1000, Math.max(10, this.sendTimeout / 4)));
+    this.watchdog.unref();
+  }
+
   async verify(): Promise<void> {
     try {
       await this.transporter.verify();
@@ -144,7 +161,9 @@ export class SmtpMailer implements Mailer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.inFlight.keys()]);
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
     this.transporter.close();
   }
 }
