@@ -2,5 +2,29 @@
 export function isDuplicateKeyError(err: unknown): boolean {
   const e = err as { code?: string; driverError?: { code?: string } };
   const code = e?.driverError?.code ?? e?.code ?? '';
-  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return (
+    code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}
+
+/** InnoDB chose this transaction as a deadlock victim (or gave up waiting): it can simply run again. */
+export function isDeadlockError(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  const code = e?.driverError?.code ?? e?.code ?? '';
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
+}
+
+/**
+ * Runs a short transaction again when InnoDB resolves a deadlock by rolling it back, as MySQL
+ * advises ("try restarting transaction"). Only for transactions that are safe to repeat.
+ */
+export async function retryOnDeadlock<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (attempt >= attempts || !isDeadlockError(err)) throw err;
+      await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 10));
+    }
+  }
 }

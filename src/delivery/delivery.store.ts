@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { retryOnDeadlock } from '../db/errors';
 import { execute, placeholders } from '../db/sql';
 import { fromDbTime, toDbTime } from '../db/time';
 
@@ -51,7 +52,12 @@ export class DeliveryStore {
   }
 
   /** Snapshot of the audience: one queued row per matching member. Returns how many. */
-  async snapshot(manager: EntityManager, campaignId: number, audienceSql: { sql: string; params: unknown[] }, now: Date): Promise<number> {
+  async snapshot(
+    manager: EntityManager,
+    campaignId: number,
+    audienceSql: { sql: string; params: unknown[] },
+    now: Date,
+  ): Promise<number> {
     const t = toDbTime(now);
     const res = await execute(
       manager,
@@ -63,27 +69,37 @@ export class DeliveryStore {
   }
 
   /** Claims up to `limit` due rows of campaigns that are sending, with a lease for `workerId`. */
-  async claim(workerId: string, campaignIds: number[], limit: number, now: Date, leaseMs: number): Promise<ClaimedDelivery[]> {
+  async claim(
+    workerId: string,
+    campaignIds: number[],
+    limit: number,
+    now: Date,
+    leaseMs: number,
+  ): Promise<ClaimedDelivery[]> {
     if (campaignIds.length === 0 || limit <= 0) return [];
     const due = toDbTime(now);
     const lease = toDbTime(new Date(now.getTime() + leaseMs));
     const where = `campaign_id IN (${placeholders(campaignIds.length)}) AND status = 'queued' AND next_attempt_at <= ?`;
     if (this.mysql) {
-      return this.ds.transaction(async (m) => {
-        const picked = await execute(
-          m,
-          `SELECT id, campaign_id, member_id, attempts FROM deliveries WHERE ${where} ORDER BY id LIMIT ${Math.floor(limit)} FOR UPDATE SKIP LOCKED`,
-          [...campaignIds, due],
-        );
-        if (picked.records.length === 0) return [];
-        const ids = picked.records.map((r) => Number(r.id));
-        await execute(
-          m,
-          `UPDATE deliveries SET status = 'sending', claimed_by = ?, lease_until = ?, updated_at = ? WHERE id IN (${placeholders(ids.length)})`,
-          [workerId, lease, due, ...ids],
-        );
-        return picked.records.map(toClaimed);
-      });
+      // Two workers claiming and recording at once can deadlock on the ledger's index; InnoDB
+      // rolls one back, and both transactions are safe to run again.
+      return retryOnDeadlock(() =>
+        this.ds.transaction(async (m) => {
+          const picked = await execute(
+            m,
+            `SELECT id, campaign_id, member_id, attempts FROM deliveries WHERE ${where} ORDER BY id LIMIT ${Math.floor(limit)} FOR UPDATE SKIP LOCKED`,
+            [...campaignIds, due],
+          );
+          if (picked.records.length === 0) return [];
+          const ids = picked.records.map((r) => Number(r.id));
+          await execute(
+            m,
+            `UPDATE deliveries SET status = 'sending', claimed_by = ?, lease_until = ?, updated_at = ? WHERE id IN (${placeholders(ids.length)})`,
+            [workerId, lease, due, ...ids],
+          );
+          return picked.records.map(toClaimed);
+        }),
+      );
     }
     // SQLite: the guarded UPDATE … RETURNING is atomic; only rows still queued can be taken.
     const res = await execute(
@@ -128,10 +144,19 @@ export class DeliveryStore {
   async recipients(memberIds: number[]): Promise<Map<number, Recipient>> {
     const found = new Map<number, Recipient>();
     if (memberIds.length === 0) return found;
-    const res = await execute(this.ds, `SELECT id, email, first_name, status FROM members WHERE id IN (${placeholders(memberIds.length)})`, memberIds);
+    const res = await execute(
+      this.ds,
+      `SELECT id, email, first_name, status FROM members WHERE id IN (${placeholders(memberIds.length)})`,
+      memberIds,
+    );
     for (const r of res.records) {
       const memberId = Number(r.id);
-      found.set(memberId, { memberId, email: (r.email as string) ?? null, firstName: (r.first_name as string) ?? null, status: String(r.status) });
+      found.set(memberId, {
+        memberId,
+        email: (r.email as string) ?? null,
+        firstName: (r.first_name as string) ?? null,
+        status: String(r.status),
+      });
     }
     return found;
   }
@@ -161,11 +186,19 @@ export class DeliveryStore {
         );
       }
     };
-    await this.ds.transaction(run);
+    // Repeatable: every update is guarded by the claim, so a rerun changes only what is still claimed.
+    await retryOnDeadlock(() => this.ds.transaction(run));
   }
 
   /** A temporary failure: back to the queue for a later attempt. `countAttempt` false for outages not caused by the message. */
-  async retryLater(workerId: string, ids: number[], at: Date, error: string, countAttempt: boolean, now: Date): Promise<void> {
+  async retryLater(
+    workerId: string,
+    ids: number[],
+    at: Date,
+    error: string,
+    countAttempt: boolean,
+    now: Date,
+  ): Promise<void> {
     if (ids.length === 0) return;
     await execute(
       this.ds,
@@ -188,7 +221,11 @@ export class DeliveryStore {
   }
 
   async counts(campaignId: number): Promise<DeliveryCounts> {
-    const res = await execute(this.ds, 'SELECT status, COUNT(*) AS n FROM deliveries WHERE campaign_id = ? GROUP BY status', [campaignId]);
+    const res = await execute(
+      this.ds,
+      'SELECT status, COUNT(*) AS n FROM deliveries WHERE campaign_id = ? GROUP BY status',
+      [campaignId],
+    );
     const c: DeliveryCounts = { total: 0, queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
     for (const r of res.records) {
       const n = Number(r.n);
@@ -199,7 +236,11 @@ export class DeliveryStore {
   }
 
   async hasUnfinished(campaignId: number): Promise<boolean> {
-    const res = await execute(this.ds, `SELECT 1 AS x FROM deliveries WHERE campaign_id = ? AND status IN ('queued', 'sending') LIMIT 1`, [campaignId]);
+    const res = await execute(
+      this.ds,
+      `SELECT 1 AS x FROM deliveries WHERE campaign_id = ? AND status IN ('queued', 'sending') LIMIT 1`,
+      [campaignId],
+    );
     return res.records.length > 0;
   }
 
@@ -218,10 +259,11 @@ export class DeliveryStore {
 
   /** Leaving: nothing queued for this member is sent any more. */
   async skipQueuedFor(manager: EntityManager, memberId: number, now: Date): Promise<void> {
-    await execute(manager, `UPDATE deliveries SET status = 'skipped', last_error = 'left the club', updated_at = ? WHERE member_id = ? AND status = 'queued'`, [
-      toDbTime(now),
-      memberId,
-    ]);
+    await execute(
+      manager,
+      `UPDATE deliveries SET status = 'skipped', last_error = 'left the club', updated_at = ? WHERE member_id = ? AND status = 'queued'`,
+      [toDbTime(now), memberId],
+    );
   }
 
   /** Erasure: delivery rows stay as anonymous counts without the link to the person. */
@@ -230,11 +272,18 @@ export class DeliveryStore {
   }
 
   async inFlightFor(memberId: number): Promise<boolean> {
-    const res = await execute(this.ds, `SELECT 1 AS x FROM deliveries WHERE member_id = ? AND status = 'sending' LIMIT 1`, [memberId]);
+    const res = await execute(
+      this.ds,
+      `SELECT 1 AS x FROM deliveries WHERE member_id = ? AND status = 'sending' LIMIT 1`,
+      [memberId],
+    );
     return res.records.length > 0;
   }
 
-  async historyOf(manager: EntityManager, memberId: number): Promise<Array<{ campaignId: number; subject: string; status: string; sentAt: string | null }>> {
+  async historyOf(
+    manager: EntityManager,
+    memberId: number,
+  ): Promise<Array<{ campaignId: number; subject: string; status: string; sentAt: string | null }>> {
     const res = await execute(
       manager,
       `SELECT d.campaign_id, c.subject, d.status, d.sent_at FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id WHERE d.member_id = ? ORDER BY d.id`,
@@ -250,7 +299,11 @@ export class DeliveryStore {
 
   /** Retention: delivery error details (SMTP replies) older than `before` are cleared. */
   async clearErrorDetails(before: Date): Promise<number> {
-    const res = await execute(this.ds, 'UPDATE deliveries SET last_error = NULL WHERE last_error IS NOT NULL AND updated_at < ?', [toDbTime(before)]);
+    const res = await execute(
+      this.ds,
+      'UPDATE deliveries SET last_error = NULL WHERE last_error IS NOT NULL AND updated_at < ?',
+      [toDbTime(before)],
+    );
     return res.affected;
   }
 
@@ -259,16 +312,22 @@ export class DeliveryStore {
   async heartbeat(workerId: string, now: Date): Promise<void> {
     const t = toDbTime(now);
     const res = await execute(this.ds, 'UPDATE workers SET heartbeat_at = ? WHERE id = ?', [t, workerId]);
-    if (res.affected === 0) await execute(this.ds, 'INSERT INTO workers (id, heartbeat_at) VALUES (?, ?)', [workerId, t]);
+    if (res.affected === 0)
+      await execute(this.ds, 'INSERT INTO workers (id, heartbeat_at) VALUES (?, ?)', [workerId, t]);
   }
 
   async liveWorkers(now: Date, withinMs: number): Promise<number> {
-    const res = await execute(this.ds, 'SELECT COUNT(*) AS n FROM workers WHERE heartbeat_at >= ?', [toDbTime(new Date(now.getTime() - withinMs))]);
+    const res = await execute(this.ds, 'SELECT COUNT(*) AS n FROM workers WHERE heartbeat_at >= ?', [
+      toDbTime(new Date(now.getTime() - withinMs)),
+    ]);
     return Math.max(1, Number(res.records[0]?.n ?? 1));
   }
 
   async removeWorker(workerId: string, staleBefore: Date): Promise<void> {
-    await execute(this.ds, 'DELETE FROM workers WHERE id = ? OR heartbeat_at < ?', [workerId, toDbTime(staleBefore)]);
+    await execute(this.ds, 'DELETE FROM workers WHERE id = ? OR heartbeat_at < ?', [
+      workerId,
+      toDbTime(staleBefore),
+    ]);
   }
 }
 
