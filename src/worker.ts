@@ -34,10 +34,7 @@ export class BackgroundWorker {
       try {
         more = (await job.run()) === true;
       } catch (err) {
-        this.logger.error(
-          { job: job.name, err: String((err as Error)?.message ?? err) },
-          'job failed; will retry',
-        );
+        this.logger.error({ job: job.name, err: String((err as Error)?.message ?? err) }, 'job failed; will retry');
       }
       if (!more && this.running) await this.sleep(job.intervalMs);
     }

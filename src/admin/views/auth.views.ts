@@ -12,18 +12,18 @@ export function loginPage(o: {
     ctx,
     'Logg inn',
     html`<section class="login card">
-      <h1>Logg inn</h1>
-      <p class="lead">For ansatte i Cosmenor som sender nyhetsbrev og behandler personvernforespørsler.</p>
-      ${o.error ? html`<div class="error-summary" role="alert"><p>${o.error}</p></div>` : ''}
-      <form method="post" action="/admin/login" novalidate>
-        <input type="hidden" name="_csrf" value="${o.loginToken}" />
-        <input type="hidden" name="next" value="${o.next}" />
-        ${field({ name: 'email', label: 'E-postadresse', value: o.email, type: 'email', autocomplete: 'username', required: true })}
-        ${field({ name: 'password', label: 'Passord', value: '', type: 'password', autocomplete: 'current-password', required: true })}
-        <button type="submit" class="button primary">Logg inn</button>
-      </form>
-      <p class="hint">Brukere opprettes av driften med <code>kundeklubb users create</code>.</p>
-    </section>`,
+<h1>Logg inn</h1>
+<p class="lead">For ansatte i Cosmenor som sender nyhetsbrev og behandler personvernforespørsler.</p>
+${o.error ? html`<div class="error-summary" role="alert"><p>${o.error}</p></div>` : ''}
+<form method="post" action="/admin/login" novalidate>
+<input type="hidden" name="_csrf" value="${o.loginToken}">
+<input type="hidden" name="next" value="${o.next}">
+${field({ name: 'email', label: 'E-postadresse', value: o.email, type: 'email', autocomplete: 'username', required: true })}
+${field({ name: 'password', label: 'Passord', value: '', type: 'password', autocomplete: 'current-password', required: true })}
+<button type="submit" class="button primary">Logg inn</button>
+</form>
+<p class="hint">Brukere opprettes av driften med <code>kundeklubb users create</code>.</p>
+</section>`,
   );
 }
 
@@ -36,9 +36,9 @@ export function messagePage(
     ctx,
     o.title,
     html`<section class="card narrow">
-      <h1>${o.title}</h1>
-      <p>${o.message}</p>
-      ${o.links?.length ? html`<p class="actions">${o.links.map(([href, label]) => html`<a class="button secondary" href="${href}">${label}</a> `)}</p>` : ''}
-    </section>`,
+<h1>${o.title}</h1>
+<p>${o.message}</p>
+${o.links?.length ? html`<p class="actions">${o.links.map(([href, label]) => html`<a class="button secondary" href="${href}">${label}</a> `)}</p>` : ''}
+</section>`,
   );
 }

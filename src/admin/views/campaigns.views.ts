@@ -28,47 +28,26 @@ import {
 
 export function campaignListPage(ctx: PageContext, items: CampaignView[], nextCursor: string | null): string {
   const rows = items.map(
-    (c) =>
-      html`<tr>
-        <th scope="row"><a href="/admin/campaigns/${c.id}">${c.name}</a></th>
-        <td>${c.subject}</td>
-        <td>${badge(CAMPAIGN_STATUS_LABELS[c.status], c.status)}</td>
-        <td class="num">${c.recipients === null ? '–' : formatCount(c.recipients)}</td>
-        <td>
-          ${c.status === 'scheduled' && c.scheduledAt ? `Planlagt ${formatShort(c.scheduledAt)}` : c.startedAt ? `Startet ${formatShort(c.startedAt)}` : `Endret ${formatShort(c.updatedAt)}`}
-        </td>
-      </tr>`,
+    (c) => html`<tr>
+<th scope="row"><a href="/admin/campaigns/${c.id}">${c.name}</a></th>
+<td>${c.subject}</td>
+<td>${badge(CAMPAIGN_STATUS_LABELS[c.status], c.status)}</td>
+<td class="num">${c.recipients === null ? '–' : formatCount(c.recipients)}</td>
+<td>${c.status === 'scheduled' && c.scheduledAt ? `Planlagt ${formatShort(c.scheduledAt)}` : c.startedAt ? `Startet ${formatShort(c.startedAt)}` : `Endret ${formatShort(c.updatedAt)}`}</td>
+</tr>`,
   );
   return page(
     { ...ctx, section: 'campaigns' },
     'Nyhetsbrev',
-    html`<div class="page-head row">
-        <h1>Nyhetsbrev</h1>
-        <a class="button primary" href="/admin/campaigns/new">Nytt nyhetsbrev</a>
-      </div>
-      ${
-        items.length
-          ? html`<div class="card flush">
-              <div class="table-wrap">
-                <table class="data">
-                  <thead>
-                    <tr>
-                      <th scope="col">Navn</th>
-                      <th scope="col">Emne</th>
-                      <th scope="col">Status</th>
-                      <th scope="col" class="num">Mottakere</th>
-                      <th scope="col">Tid</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${rows}
-                  </tbody>
-                </table>
-              </div>
-            </div>`
-          : html`<div class="card"><p>Ingen nyhetsbrev ennå.</p></div>`
-      }
-      ${nextCursor ? html`<p class="pager"><a href="/admin/campaigns?cursor=${nextCursor}">Eldre nyhetsbrev →</a></p>` : ''}`,
+    html`<div class="page-head row"><h1>Nyhetsbrev</h1><a class="button primary" href="/admin/campaigns/new">Nytt nyhetsbrev</a></div>
+${
+  items.length
+    ? html`<div class="card flush"><div class="table-wrap"><table class="data">
+<thead><tr><th scope="col">Navn</th><th scope="col">Emne</th><th scope="col">Status</th><th scope="col" class="num">Mottakere</th><th scope="col">Tid</th></tr></thead>
+<tbody>${rows}</tbody></table></div></div>`
+    : html`<div class="card"><p>Ingen nyhetsbrev ennå.</p></div>`
+}
+${nextCursor ? html`<p class="pager"><a href="/admin/campaigns?cursor=${nextCursor}">Eldre nyhetsbrev →</a></p>` : ''}`,
     { wide: true },
   );
 }
@@ -147,9 +126,9 @@ export function blockFieldset(
       errors: e('body'),
     }),
     link: html`<div class="pair">
-      ${field({ name: n('link.url'), label: 'Lenkeadresse', value: b.linkUrl, type: 'url', placeholder: 'https://', inputmode: 'url', errors: e('link.url') })}
-      ${field({ name: n('link.label'), label: 'Lenketekst (knapp)', value: b.linkLabel, maxlength: 80, errors: e('link.label') })}
-    </div>`,
+${field({ name: n('link.url'), label: 'Lenkeadresse', value: b.linkUrl, type: 'url', placeholder: 'https://', inputmode: 'url', errors: e('link.url') })}
+${field({ name: n('link.label'), label: 'Lenketekst (knapp)', value: b.linkLabel, maxlength: 80, errors: e('link.label') })}
+</div>`,
     image: field({
       name: n('imageUrl'),
       label: 'Bildeadresse',
@@ -164,45 +143,35 @@ export function blockFieldset(
   let specific: SafeHtml;
   if (b.type === 'activity') {
     specific = html`${common.title}
-      <div class="pair">
-        ${field({ name: n('startsAt'), label: 'Tidspunkt', value: b.startsAt, type: 'datetime-local', required: true, hint: 'Norsk tid.', errors: e('startsAt') })}
-        ${field({ name: n('location'), label: 'Sted', value: b.location, maxlength: 200, errors: e('location') })}
-      </div>
-      ${common.body}${common.image}${common.link}`;
+<div class="pair">
+${field({ name: n('startsAt'), label: 'Tidspunkt', value: b.startsAt, type: 'datetime-local', required: true, hint: 'Norsk tid.', errors: e('startsAt') })}
+${field({ name: n('location'), label: 'Sted', value: b.location, maxlength: 200, errors: e('location') })}
+</div>
+${common.body}${common.image}${common.link}`;
   } else if (b.type === 'news') {
     specific = html`${common.title}${common.body}${common.image}${common.link}`;
   } else {
     specific = html`${common.title}${common.body}
-      <div class="pair">
-        ${field({ name: n('code'), label: 'Rabattkode', value: b.code, maxlength: 40, errors: e('code') })}
-        ${field({ name: n('validUntil'), label: 'Gyldig til og med', value: b.validUntil, type: 'date', errors: e('validUntil') })}
-      </div>
-      ${common.link}`;
+<div class="pair">
+${field({ name: n('code'), label: 'Rabattkode', value: b.code, maxlength: 40, errors: e('code') })}
+${field({ name: n('validUntil'), label: 'Gyldig til og med', value: b.validUntil, type: 'date', errors: e('validUntil') })}
+</div>
+${common.link}`;
   }
   const first = index === 0;
   const last = typeof index === 'number' && index === count - 1;
   return html`<li class="block block-${b.type}" id="block-${index}" data-block tabindex="-1">
-    <fieldset>
-      <legend>
-        <span class="block-kind">${BLOCK_TYPE_LABELS[b.type]}</span>
-        <span class="block-no">Blokk <span data-block-number>${number}</span></span>
-      </legend>
-      <input type="hidden" name="${n('type')}" value="${b.type}" />
-      <div class="block-tools">
-        <button type="submit" name="op" value="up:${index}" class="tool" data-op${attr('disabled', first)}>
-          <span aria-hidden="true">↑</span> Flytt opp
-        </button>
-        <button type="submit" name="op" value="down:${index}" class="tool" data-op${attr('disabled', last)}>
-          <span aria-hidden="true">↓</span> Flytt ned
-        </button>
-        <button type="submit" name="op" value="remove:${index}" class="tool tool-danger" data-op>
-          Fjern
-        </button>
-      </div>
-      ${blockErrors.length ? html`<p class="field-error">${blockErrors.map((m) => html`<span>${translateError(m)}</span> `)}</p>` : ''}
-      ${specific}
-    </fieldset>
-  </li>`;
+<fieldset>
+<legend><span class="block-kind">${BLOCK_TYPE_LABELS[b.type]}</span> <span class="block-no">Blokk <span data-block-number>${number}</span></span></legend>
+<input type="hidden" name="${n('type')}" value="${b.type}">
+<div class="block-tools">
+<button type="submit" name="op" value="up:${index}" class="tool" data-op${attr('disabled', first)}><span aria-hidden="true">↑</span> Flytt opp</button>
+<button type="submit" name="op" value="down:${index}" class="tool" data-op${attr('disabled', last)}><span aria-hidden="true">↓</span> Flytt ned</button>
+<button type="submit" name="op" value="remove:${index}" class="tool tool-danger" data-op>Fjern</button>
+</div>
+${blockErrors.length ? html`<p class="field-error">${blockErrors.map((m) => html`<span>${translateError(m)}</span> `)}</p>` : ''}
+${specific}
+</fieldset></li>`;
 }
 
 function audienceSection(
@@ -211,37 +180,23 @@ function audienceSection(
   audienceCount: number | null,
 ): SafeHtml {
   const srcErrors = errors.get('audience.sources') ?? [];
-  return html`<section class="card" aria-labelledby="h-audience">
-    <h2 id="h-audience">Mottakere</h2>
-    <fieldset class="checks${srcErrors.length ? ' has-error' : ''}" id="${fieldId('audience.sources')}">
-      <legend>Kilde</legend>
-      <p class="hint">Ingen avkrysning betyr alle aktive medlemmer, uansett kilde.</p>
-      ${srcErrors.length ? html`<p class="field-error">${srcErrors.map((m) => html`<span>${translateError(m)}</span> `)}</p>` : ''}
-      <div class="check-row">
-        ${SOURCES.map(
-          (s) =>
-            html`<label class="check"
-              ><input
-                type="checkbox"
-                name="audience.sources"
-                value="${s}"
-                ${attr('checked', form.sources.includes(s))}
-              />
-              ${SOURCE_HINTS[s]}</label
-            >`,
-        )}
-      </div>
-    </fieldset>
-    ${field({ name: 'audience.partnerIds', label: 'Salong-ID-er', value: form.partnerIds, hint: 'Valgfritt. Bare medlemmer knyttet til disse salongene, adskilt med komma.', errors: errors.get('audience.partnerIds') })}
-    <p class="audience-count" data-audience-count aria-live="polite">
-      ${audienceCount === null ? html`Antall mottakere vises når innholdet er gyldig.` : audienceText(audienceCount)}
-    </p>
-  </section>`;
+  return html`<section class="card" aria-labelledby="h-audience"><h2 id="h-audience">Mottakere</h2>
+<fieldset class="checks${srcErrors.length ? ' has-error' : ''}" id="${fieldId('audience.sources')}">
+<legend>Kilde</legend>
+<p class="hint">Ingen avkrysning betyr alle aktive medlemmer, uansett kilde.</p>
+${srcErrors.length ? html`<p class="field-error">${srcErrors.map((m) => html`<span>${translateError(m)}</span> `)}</p>` : ''}
+<div class="check-row">${SOURCES.map(
+    (s) =>
+      html`<label class="check"><input type="checkbox" name="audience.sources" value="${s}"${attr('checked', form.sources.includes(s))}> ${SOURCE_HINTS[s]}</label>`,
+  )}</div>
+</fieldset>
+${field({ name: 'audience.partnerIds', label: 'Salong-ID-er', value: form.partnerIds, hint: 'Valgfritt. Bare medlemmer knyttet til disse salongene, adskilt med komma.', errors: errors.get('audience.partnerIds') })}
+<p class="audience-count" data-audience-count aria-live="polite">${audienceCount === null ? html`Antall mottakere vises når innholdet er gyldig.` : audienceText(audienceCount)}</p>
+</section>`;
 }
 
 export function audienceText(count: number): SafeHtml {
-  return html`<strong>${formatCount(count)}</strong> ${count === 1 ? 'medlem' : 'medlemmer'} får dette
-    nyhetsbrevet`;
+  return html`<strong>${formatCount(count)}</strong> ${count === 1 ? 'medlem' : 'medlemmer'} får dette nyhetsbrevet`;
 }
 
 export function editorPage(ctx: PageContext, d: EditorData): string {
@@ -252,104 +207,52 @@ export function editorPage(ctx: PageContext, d: EditorData): string {
   const blockListErrors = errors.get('blocks') ?? [];
   const templates = BLOCK_TYPES.map(
     (t: BlockType) =>
-      html`<template id="tpl-block-${t}"
-        >${blockFieldset({ type: t, title: '', body: '', startsAt: '', location: '', imageUrl: '', linkUrl: '', linkLabel: '', code: '', validUntil: '' }, '__i__', 0, new Map())}</template
-      >`,
+      html`<template id="tpl-block-${t}">${blockFieldset({ type: t, title: '', body: '', startsAt: '', location: '', imageUrl: '', linkUrl: '', linkLabel: '', code: '', validUntil: '' }, '__i__', 0, new Map())}</template>`,
   );
   return page(
     { ...ctx, section: 'campaigns' },
     title,
-    html`<div class="page-head">
-        <p class="crumbs"><a href="/admin/campaigns">Nyhetsbrev</a></p>
-        <div class="row">
-          <h1>${title}</h1>
-          ${badge('Utkast', 'draft')}
-        </div>
-      </div>
-      ${errorSummary(d.errors, campaignFieldLabel)}
-      <div class="editor" ${d.focusBlock !== null ? html` data-focus-block="${d.focusBlock}"` : ''}>
-        <form
-          id="campaign-editor"
-          class="editor-form"
-          method="post"
-          action="${action}"
-          novalidate
-          data-preview-url="/admin/campaigns/preview"
-        >
-          ${csrfField(ctx)}
-          <section class="card" aria-labelledby="h-content">
-            <h2 id="h-content">Innhold</h2>
-            ${field({ name: 'name', label: 'Navn', value: d.form.name, required: true, maxlength: 200, hint: 'Bare til internt bruk, f.eks. «Desember 2026».', errors: errors.get('name') })}
-            ${field({ name: 'subject', label: 'Emne', value: d.form.subject, required: true, maxlength: 200, hint: 'Emnefeltet mottakerne ser i innboksen.', errors: errors.get('subject') })}
-            ${field({ name: 'preheader', label: 'Forhåndstekst', value: d.form.preheader, maxlength: 200, hint: 'Valgfritt. Kort tekst som vises etter emnet i mange e-postprogrammer.', errors: errors.get('preheader') })}
-          </section>
-          <section class="card" aria-labelledby="h-blocks">
-            <h2 id="h-blocks">Blokker</h2>
-            <p class="hint">Aktiviteter, nyheter og tilbud vises i denne rekkefølgen.</p>
-            ${blockListErrors.length ? html`<p class="field-error" id="${fieldId('blocks')}">${blockListErrors.map((m) => html`<span>${translateError(m)}</span> `)}</p>` : ''}
-            <ol class="blocks" data-blocks>
-              ${blocks}
-            </ol>
-            <p class="blocks-empty" data-blocks-empty${attr('hidden', d.form.blocks.length > 0)}>
-              Ingen blokker ennå. Legg til en aktivitet, en nyhet eller et tilbud.
-            </p>
-            <div class="add-blocks" role="group" aria-labelledby="add-label">
-              <span id="add-label" class="add-label">Legg til:</span>
-              ${BLOCK_TYPES.map((t) => html`<button type="submit" name="op" value="add:${t}" class="button secondary" data-op>+ ${BLOCK_TYPE_LABELS[t]}</button> `)}
-            </div>
-          </section>
-          ${audienceSection(d.form, errors, d.audienceCount)}
-          <div class="editor-actions">
-            <button type="submit" name="op" value="save" class="button primary">Lagre utkast</button>
-            <button
-              type="submit"
-              name="op"
-              value="test"
-              class="button secondary"
-              aria-describedby="test-hint"
-            >
-              Send test til meg
-            </button>
-            <button type="submit" name="op" value="send" class="button secondary">
-              Gå videre til sending →
-            </button>
-            <button type="submit" name="op" value="preview" class="button tertiary" data-noscript-only>
-              Oppdater forhåndsvisning
-            </button>
-            <p class="hint actions-hint" id="test-hint">
-              Alle knappene lagrer først. Testen går til ${d.testAddress}, merket [TEST].
-            </p>
-          </div>
-        </form>
-        <aside class="preview-pane" aria-labelledby="h-preview">
-          <div class="preview-head">
-            <h2 id="h-preview">Forhåndsvisning</h2>
-            <fieldset class="segmented">
-              <legend class="visually-hidden">Bredde</legend>
-              <input type="radio" name="preview-width" id="pw-desktop" value="600" checked /><label
-                for="pw-desktop"
-                >Desktop 600 px</label
-              >
-              <input type="radio" name="preview-width" id="pw-mobile" value="375" /><label for="pw-mobile"
-                >Mobil 375 px</label
-              >
-            </fieldset>
-          </div>
-          <p class="preview-status muted small" data-preview-status aria-live="polite">
-            ${d.previewHtml ? 'Slik ser medlemmene nyhetsbrevet (med «Kari» som eksempelnavn).' : 'Forhåndsvisningen vises når emne og minst én gyldig blokk er fylt inn.'}
-          </p>
-          <ul class="preview-errors" data-preview-errors hidden></ul>
-          <div class="preview-frame">
-            <iframe
-              title="Forhåndsvisning av nyhetsbrevet"
-              sandbox
-              srcdoc="${d.previewHtml ?? emptyPreview}"
-              data-preview-frame
-            ></iframe>
-          </div>
-        </aside>
-      </div>
-      ${templates}`,
+    html`<div class="page-head"><p class="crumbs"><a href="/admin/campaigns">Nyhetsbrev</a></p>
+<div class="row"><h1>${title}</h1>${badge('Utkast', 'draft')}</div></div>
+${errorSummary(d.errors, campaignFieldLabel)}
+<div class="editor"${d.focusBlock !== null ? html` data-focus-block="${d.focusBlock}"` : ''}>
+<form id="campaign-editor" class="editor-form" method="post" action="${action}" novalidate data-preview-url="/admin/campaigns/preview">
+${csrfField(ctx)}
+<section class="card" aria-labelledby="h-content"><h2 id="h-content">Innhold</h2>
+${field({ name: 'name', label: 'Navn', value: d.form.name, required: true, maxlength: 200, hint: 'Bare til internt bruk, f.eks. «Desember 2026».', errors: errors.get('name') })}
+${field({ name: 'subject', label: 'Emne', value: d.form.subject, required: true, maxlength: 200, hint: 'Emnefeltet mottakerne ser i innboksen.', errors: errors.get('subject') })}
+${field({ name: 'preheader', label: 'Forhåndstekst', value: d.form.preheader, maxlength: 200, hint: 'Valgfritt. Kort tekst som vises etter emnet i mange e-postprogrammer.', errors: errors.get('preheader') })}
+</section>
+<section class="card" aria-labelledby="h-blocks"><h2 id="h-blocks">Blokker</h2>
+<p class="hint">Aktiviteter, nyheter og tilbud vises i denne rekkefølgen.</p>
+${blockListErrors.length ? html`<p class="field-error" id="${fieldId('blocks')}">${blockListErrors.map((m) => html`<span>${translateError(m)}</span> `)}</p>` : ''}
+<ol class="blocks" data-blocks>${blocks}</ol>
+<p class="blocks-empty" data-blocks-empty${attr('hidden', d.form.blocks.length > 0)}>Ingen blokker ennå. Legg til en aktivitet, en nyhet eller et tilbud.</p>
+<div class="add-blocks" role="group" aria-labelledby="add-label"><span id="add-label" class="add-label">Legg til:</span>
+${BLOCK_TYPES.map((t) => html`<button type="submit" name="op" value="add:${t}" class="button secondary" data-op>+ ${BLOCK_TYPE_LABELS[t]}</button> `)}
+</div>
+</section>
+${audienceSection(d.form, errors, d.audienceCount)}
+<div class="editor-actions">
+<button type="submit" name="op" value="save" class="button primary">Lagre utkast</button>
+<button type="submit" name="op" value="test" class="button secondary" aria-describedby="test-hint">Send test til meg</button>
+<button type="submit" name="op" value="send" class="button secondary">Gå videre til sending →</button>
+<button type="submit" name="op" value="preview" class="button tertiary" data-noscript-only>Oppdater forhåndsvisning</button>
+<p class="hint actions-hint" id="test-hint">Alle knappene lagrer først. Testen går til ${d.testAddress}, merket [TEST].</p>
+</div>
+</form>
+<aside class="preview-pane" aria-labelledby="h-preview">
+<div class="preview-head"><h2 id="h-preview">Forhåndsvisning</h2>
+<fieldset class="segmented"><legend class="visually-hidden">Bredde</legend>
+<input type="radio" name="preview-width" id="pw-desktop" value="600" checked><label for="pw-desktop">Desktop 600 px</label>
+<input type="radio" name="preview-width" id="pw-mobile" value="375"><label for="pw-mobile">Mobil 375 px</label>
+</fieldset></div>
+<p class="preview-status muted small" data-preview-status aria-live="polite">${d.previewHtml ? 'Slik ser medlemmene nyhetsbrevet (med «Kari» som eksempelnavn).' : 'Forhåndsvisningen vises når emne og minst én gyldig blokk er fylt inn.'}</p>
+<ul class="preview-errors" data-preview-errors hidden></ul>
+<div class="preview-frame"><iframe title="Forhåndsvisning av nyhetsbrevet" sandbox srcdoc="${d.previewHtml ?? emptyPreview}" data-preview-frame></iframe></div>
+</aside>
+</div>
+${templates}`,
     { wide: true },
   );
 }
@@ -376,54 +279,31 @@ export function sendConfirmPage(
   return page(
     { ...ctx, section: 'campaigns' },
     `Send «${c.name}»`,
-    html`<div class="page-head">
-        <p class="crumbs">
-          <a href="/admin/campaigns">Nyhetsbrev</a> › <a href="/admin/campaigns/${c.id}/edit">${c.name}</a>
-        </p>
-        <h1>Send «${c.name}»</h1>
-      </div>
-      ${errorSummary(d.errors, (p) => (p === 'scheduledAt' ? 'Tidspunkt' : null))}
-      <section class="card narrow confirm">
-        <p class="recipient-count" data-recipient-count>${audienceText(d.count)}.</p>
-        <dl class="facts">
-          <dt>Emne</dt>
-          <dd>${c.subject}</dd>
-          ${
-            c.preheader
-              ? html`<dt>Forhåndstekst</dt>
-                  <dd>${c.preheader}</dd>`
-              : ''
-          }
-          <dt>Mottakere</dt>
-          <dd>${describeAudience(c)}</dd>
-          <dt>Blokker</dt>
-          <dd>${c.blocks.length}</dd>
-        </dl>
-        <p class="muted small">
-          Antallet gjelder nå. Den endelige mottakerlisten låses når utsendelsen starter, og medlemmer som
-          melder seg ut før sin tur, hoppes over.
-        </p>
-        <form method="post" action="/admin/campaigns/${c.id}/send" novalidate>
-          ${csrfField(ctx)}
-          <fieldset class="when">
-            <legend>Når skal det sendes?</legend>
-            <label class="check"
-              ><input type="radio" name="when" value="now" ${attr('checked', d.when !== 'later')} /> Nå</label
-            >
-            <label class="check"
-              ><input type="radio" name="when" value="later" ${attr('checked', d.when === 'later')} /> Senere,
-              på et bestemt tidspunkt</label
-            >
-            ${field({ name: 'scheduledAt', label: 'Tidspunkt (norsk tid)', value: d.scheduledAt, type: 'datetime-local', hint: 'Brukes bare når «Senere» er valgt.', errors: errors.get('scheduledAt') })}
-          </fieldset>
-          <div class="actions">
-            <button type="submit" class="button primary" data-confirm-send>
-              Bekreft utsendelse til ${formatCount(d.count)} ${d.count === 1 ? 'medlem' : 'medlemmer'}
-            </button>
-            <a class="button secondary" href="/admin/campaigns/${c.id}/edit">Tilbake til redigering</a>
-          </div>
-        </form>
-      </section>`,
+    html`<div class="page-head"><p class="crumbs"><a href="/admin/campaigns">Nyhetsbrev</a> › <a href="/admin/campaigns/${c.id}/edit">${c.name}</a></p>
+<h1>Send «${c.name}»</h1></div>
+${errorSummary(d.errors, (p) => (p === 'scheduledAt' ? 'Tidspunkt' : null))}
+<section class="card narrow confirm">
+<p class="recipient-count" data-recipient-count>${audienceText(d.count)}.</p>
+<dl class="facts">
+<dt>Emne</dt><dd>${c.subject}</dd>
+${c.preheader ? html`<dt>Forhåndstekst</dt><dd>${c.preheader}</dd>` : ''}
+<dt>Mottakere</dt><dd>${describeAudience(c)}</dd>
+<dt>Blokker</dt><dd>${c.blocks.length}</dd>
+</dl>
+<p class="muted small">Antallet gjelder nå. Den endelige mottakerlisten låses når utsendelsen starter, og medlemmer som melder seg ut før sin tur, hoppes over.</p>
+<form method="post" action="/admin/campaigns/${c.id}/send" novalidate>
+${csrfField(ctx)}
+<fieldset class="when"><legend>Når skal det sendes?</legend>
+<label class="check"><input type="radio" name="when" value="now"${attr('checked', d.when !== 'later')}> Nå</label>
+<label class="check"><input type="radio" name="when" value="later"${attr('checked', d.when === 'later')}> Senere, på et bestemt tidspunkt</label>
+${field({ name: 'scheduledAt', label: 'Tidspunkt (norsk tid)', value: d.scheduledAt, type: 'datetime-local', hint: 'Brukes bare når «Senere» er valgt.', errors: errors.get('scheduledAt') })}
+</fieldset>
+<div class="actions">
+<button type="submit" class="button primary" data-confirm-send>Bekreft utsendelse til ${formatCount(d.count)} ${d.count === 1 ? 'medlem' : 'medlemmer'}</button>
+<a class="button secondary" href="/admin/campaigns/${c.id}/edit">Tilbake til redigering</a>
+</div>
+</form>
+</section>`,
   );
 }
 
@@ -437,9 +317,7 @@ export function progressPage(
   const s = d.stats;
   const live = s.status === 'sending' || s.status === 'paused' || s.status === 'scheduled';
   const action = (name: string, label: string, cls: string) =>
-    html`<form method="post" action="/admin/campaigns/${c.id}/${name}" class="inline">
-      ${csrfField(ctx)}<button type="submit" class="button ${cls}">${label}</button>
-    </form>`;
+    html`<form method="post" action="/admin/campaigns/${c.id}/${name}" class="inline">${csrfField(ctx)}<button type="submit" class="button ${cls}">${label}</button></form>`;
   const actions = [
     s.status === 'sending' ? action('pause', 'Pause', 'secondary') : '',
     s.status === 'paused' ? action('resume', 'Fortsett', 'primary') : '',
@@ -452,103 +330,48 @@ export function progressPage(
   return page(
     { ...ctx, section: 'campaigns' },
     c.name,
-    html`<div class="page-head">
-        <p class="crumbs"><a href="/admin/campaigns">Nyhetsbrev</a></p>
-        <div class="row">
-          <h1>${c.name}</h1>
-          <span data-status-badge>${badge(CAMPAIGN_STATUS_LABELS[s.status], s.status)}</span>
-        </div>
-        <p class="muted">${c.subject}</p>
-      </div>
-      <div class="progress-layout">
-        <div>
-          <section
-            class="card progress-card"
-            data-stats-url="/admin/campaigns/${c.id}/stats.json"
-            data-status="${s.status}"
-            aria-labelledby="h-progress"
-          >
-            <h2 id="h-progress">Fremdrift</h2>
-            ${
-              s.status === 'scheduled'
-                ? html`<p class="big">
-                    Planlagt sendt <strong>${c.scheduledAt ? formatLong(c.scheduledAt) : ''}</strong> til
-                    ${audienceText(c.recipients ?? 0)}.
-                  </p>`
-                : html`<p class="big">
-                      <strong data-stat="sent">${formatCount(s.sent)}</strong> av
-                      <strong data-stat="total">${formatCount(s.total)}</strong> sendt
-                      <span class="pct" data-stat-pct>${pct} %</span>
-                    </p>
-                    ${progressBar(s, 'Sendt av totalt')}
-                    <dl class="stat-row">
-                      <div>
-                        <dt>Sendt</dt>
-                        <dd data-stat="sent">${formatCount(s.sent)}</dd>
-                      </div>
-                      <div>
-                        <dt>I kø</dt>
-                        <dd data-stat="queued">${formatCount(s.queued)}</dd>
-                      </div>
-                      <div>
-                        <dt>Hoppet over</dt>
-                        <dd data-stat="skipped">${formatCount(s.skipped)}</dd>
-                      </div>
-                      <div>
-                        <dt>Feilet</dt>
-                        <dd data-stat="failed">${formatCount(s.failed)}</dd>
-                      </div>
-                    </dl>`
-            }
-            <p class="status-line" aria-live="polite" data-status-line>${statusLine(s.status)}</p>
-            <div class="actions">${actions}</div>
-          </section>
-          <section class="card" aria-labelledby="h-facts">
-            <h2 id="h-facts">Om utsendelsen</h2>
-            <dl class="facts">
-              <dt>Emne</dt>
-              <dd>${c.subject}</dd>
-              ${
-                c.preheader
-                  ? html`<dt>Forhåndstekst</dt>
-                      <dd>${c.preheader}</dd>`
-                  : ''
-              }
-              <dt>Mottakere</dt>
-              <dd>${describeAudience(c)}</dd>
-              <dt>Blokker</dt>
-              <dd>${c.blocks.map((b) => b.title).join(' · ')}</dd>
-              ${
-                c.startedAt
-                  ? html`<dt>Startet</dt>
-                      <dd>${formatLong(c.startedAt)}</dd>`
-                  : ''
-              }
-              ${
-                c.finishedAt
-                  ? html`<dt>${s.status === 'cancelled' ? 'Avbrutt' : 'Ferdig'}</dt>
-                      <dd>${formatLong(c.finishedAt)}</dd>`
-                  : ''
-              }
-            </dl>
-            <p class="muted small">
-              «Hoppet over» er medlemmer som meldte seg ut eller fikk begrenset behandling før sin tur. Hver
-              mottaker får nyhetsbrevet én gang.
-            </p>
-          </section>
-        </div>
-        ${
-          d.previewHtml
-            ? html`<aside class="card preview-side" aria-labelledby="h-sent-preview">
-                <h2 id="h-sent-preview">Nyhetsbrevet</h2>
-                <p class="muted small">Slik det sendes, her i mobilbredde.</p>
-                <div class="preview-frame">
-                  <iframe title="Nyhetsbrevet slik det sendes" sandbox srcdoc="${d.previewHtml}"></iframe>
-                </div>
-              </aside>`
-            : ''
-        }
-      </div>`,
+    html`<div class="page-head"><p class="crumbs"><a href="/admin/campaigns">Nyhetsbrev</a></p>
+<div class="row"><h1>${c.name}</h1><span data-status-badge>${badge(CAMPAIGN_STATUS_LABELS[s.status], s.status)}</span></div>
+<p class="muted">${c.subject}</p></div>
+<div class="progress-layout">
+<div>
+<section class="card progress-card" data-stats-url="/admin/campaigns/${c.id}/stats.json" data-status="${s.status}" aria-labelledby="h-progress">
+<h2 id="h-progress">Fremdrift</h2>
+${
+  s.status === 'scheduled'
+    ? html`<p class="big">Planlagt sendt <strong>${c.scheduledAt ? formatLong(c.scheduledAt) : ''}</strong> til ${audienceText(c.recipients ?? 0)}.</p>`
+    : html`<p class="big"><strong data-stat="sent">${formatCount(s.sent)}</strong> av <strong data-stat="total">${formatCount(s.total)}</strong> sendt <span class="pct" data-stat-pct>${pct} %</span></p>
+${progressBar(s, 'Sendt av totalt')}
+<dl class="stat-row">
+<div><dt>Sendt</dt><dd data-stat="sent">${formatCount(s.sent)}</dd></div>
+<div><dt>I kø</dt><dd data-stat="queued">${formatCount(s.queued)}</dd></div>
+<div><dt>Hoppet over</dt><dd data-stat="skipped">${formatCount(s.skipped)}</dd></div>
+<div><dt>Feilet</dt><dd data-stat="failed">${formatCount(s.failed)}</dd></div>
+</dl>`
+}
+<p class="status-line" aria-live="polite" data-status-line>${statusLine(s.status)}</p>
+<div class="actions">${actions}</div>
+</section>
+<section class="card" aria-labelledby="h-facts"><h2 id="h-facts">Om utsendelsen</h2>
+<dl class="facts">
+<dt>Emne</dt><dd>${c.subject}</dd>
+${c.preheader ? html`<dt>Forhåndstekst</dt><dd>${c.preheader}</dd>` : ''}
+<dt>Mottakere</dt><dd>${describeAudience(c)}</dd>
+<dt>Blokker</dt><dd>${c.blocks.map((b) => b.title).join(' · ')}</dd>
+${c.startedAt ? html`<dt>Startet</dt><dd>${formatLong(c.startedAt)}</dd>` : ''}
+${c.finishedAt ? html`<dt>${s.status === 'cancelled' ? 'Avbrutt' : 'Ferdig'}</dt><dd>${formatLong(c.finishedAt)}</dd>` : ''}
+</dl>
+<p class="muted small">«Hoppet over» er medlemmer som meldte seg ut eller fikk begrenset behandling før sin tur. Hver mottaker får nyhetsbrevet én gang.</p>
+</section>
+</div>
+${
+  d.previewHtml
+    ? html`<aside class="card preview-side" aria-labelledby="h-sent-preview"><h2 id="h-sent-preview">Nyhetsbrevet</h2>
+<p class="muted small">Slik det sendes, her i mobilbredde.</p>
+<div class="preview-frame"><iframe title="Nyhetsbrevet slik det sendes" sandbox srcdoc="${d.previewHtml}"></iframe></div></aside>`
+    : ''
+}
+</div>`,
     { noscriptRefreshSeconds: live ? 5 : undefined, wide: true },
   );
 }
@@ -575,17 +398,12 @@ export function cancelConfirmPage(ctx: PageContext, c: CampaignView, s: Campaign
     { ...ctx, section: 'campaigns' },
     'Avbryte utsendelsen?',
     html`<section class="card narrow">
-      <h1>Avbryte «${c.name}»?</h1>
-      <p>
-        ${formatCount(s.sent)} av ${formatCount(s.total)} er allerede sendt.
-        ${s.status === 'scheduled' ? 'Nyhetsbrevet blir ikke sendt.' : `De ${formatCount(s.queued)} som står i kø, får det ikke.`}
-        Dette kan ikke angres.
-      </p>
-      <form method="post" action="/admin/campaigns/${c.id}/cancel" class="actions">
-        ${csrfField(ctx)}
-        <button type="submit" class="button danger">Ja, avbryt utsendelsen</button>
-        <a class="button secondary" href="/admin/campaigns/${c.id}">Nei, gå tilbake</a>
-      </form>
-    </section>`,
+<h1>Avbryte «${c.name}»?</h1>
+<p>${formatCount(s.sent)} av ${formatCount(s.total)} er allerede sendt. ${s.status === 'scheduled' ? 'Nyhetsbrevet blir ikke sendt.' : `De ${formatCount(s.queued)} som står i kø, får det ikke.`} Dette kan ikke angres.</p>
+<form method="post" action="/admin/campaigns/${c.id}/cancel" class="actions">
+${csrfField(ctx)}
+<button type="submit" class="button danger">Ja, avbryt utsendelsen</button>
+<a class="button secondary" href="/admin/campaigns/${c.id}">Nei, gå tilbake</a>
+</form></section>`,
   );
 }

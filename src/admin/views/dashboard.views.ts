@@ -31,105 +31,51 @@ export function dashboardPage(ctx: PageContext, d: DashboardData): string {
   const canCampaigns = roleHasScope(user.role, 'campaigns');
   const statusCards = CARD_ORDER.map(
     ([s, label]) =>
-      html`<div class="stat stat-${s}">
-        <p class="stat-value">${formatCount(d.counts.byStatus[s])}</p>
-        <p class="stat-label">${label}</p>
-      </div>`,
+      html`<div class="stat stat-${s}"><p class="stat-value">${formatCount(d.counts.byStatus[s])}</p><p class="stat-label">${label}</p></div>`,
   );
   const sourceRows = SOURCES.map((src) => {
     const row = d.counts.bySource[src];
     const total = STATUS_ORDER.reduce((sum, s) => sum + row[s], 0);
-    return html`<tr>
-      <th scope="row">${SOURCE_LABELS[src]}</th>
-      ${STATUS_ORDER.map((s) => html`<td class="num">${formatCount(row[s])}</td>`)}
-      <td class="num strong">${formatCount(total)}</td>
-    </tr>`;
+    return html`<tr><th scope="row">${SOURCE_LABELS[src]}</th>${STATUS_ORDER.map((s) => html`<td class="num">${formatCount(row[s])}</td>`)}<td class="num strong">${formatCount(total)}</td></tr>`;
   });
   const inProgress = d.campaigns.length
-    ? html`<ul class="campaign-progress">
-        ${d.campaigns.map(({ campaign: c, stats: s }) => {
-          const done = s.sent + s.failed + s.skipped;
-          return html`<li>
-            <div class="cp-head">
-              <a href="/admin/campaigns/${c.id}">${c.name}</a>
-              ${badge(CAMPAIGN_STATUS_LABELS[s.status], s.status)}
-            </div>
-            ${
-              s.status === 'scheduled'
-                ? html`<p class="muted">
-                    Sendes ${c.scheduledAt ? formatShort(c.scheduledAt) : ''} til
-                    ${formatCount(c.recipients ?? 0)} medlemmer
-                  </p>`
-                : html`${progressBar(s, `Fremdrift for ${c.name}`)}
-                    <p class="muted">
-                      ${formatCount(s.sent)} av ${formatCount(s.total)}
-                      sendt${done > s.sent ? ` · ${formatCount(s.skipped)} hoppet over · ${formatCount(s.failed)} feilet` : ''}
-                    </p>`
-            }
-          </li>`;
-        })}
-      </ul>`
-    : html`<p class="muted">
-        Ingen nyhetsbrev sendes akkurat
-        nå.${canCampaigns ? html` <a href="/admin/campaigns/new">Lag et nytt nyhetsbrev</a>.` : ''}
-      </p>`;
+    ? html`<ul class="campaign-progress">${d.campaigns.map(({ campaign: c, stats: s }) => {
+        const done = s.sent + s.failed + s.skipped;
+        return html`<li>
+<div class="cp-head"><a href="/admin/campaigns/${c.id}">${c.name}</a> ${badge(CAMPAIGN_STATUS_LABELS[s.status], s.status)}</div>
+${
+  s.status === 'scheduled'
+    ? html`<p class="muted">Sendes ${c.scheduledAt ? formatShort(c.scheduledAt) : ''} til ${formatCount(c.recipients ?? 0)} medlemmer</p>`
+    : html`${progressBar(s, `Fremdrift for ${c.name}`)}<p class="muted">${formatCount(s.sent)} av ${formatCount(s.total)} sendt${done > s.sent ? ` · ${formatCount(s.skipped)} hoppet over · ${formatCount(s.failed)} feilet` : ''}</p>`
+}
+</li>`;
+      })}</ul>`
+    : html`<p class="muted">Ingen nyhetsbrev sendes akkurat nå.${canCampaigns ? html` <a href="/admin/campaigns/new">Lag et nytt nyhetsbrev</a>.` : ''}</p>`;
 
   return page(
     { ...ctx, section: 'dashboard' },
     'Oversikt',
-    html`<div class="page-head">
-        <h1>Oversikt</h1>
-        <p class="muted">${formatCount(d.counts.total)} medlemmer registrert i klubben</p>
-      </div>
-      <section aria-labelledby="h-status">
-        <h2 id="h-status" class="visually-hidden">Medlemmer etter status</h2>
-        <div class="stats">${statusCards}</div>
-      </section>
-      <div class="grid-2">
-        <section class="card" aria-labelledby="h-weeks">
-          <h2 id="h-weeks">Inn og ut per uke</h2>
-          <p class="muted small">Siste 12 uker, fra samtykkehistorikken.</p>
-          ${weeklyChart(d.weeks)}
-        </section>
-        <section class="card" aria-labelledby="h-progress">
-          <h2 id="h-progress">Utsendelser</h2>
-          ${inProgress}
-          ${
-            d.recent.length
-              ? html`<h3 class="subhead">Sist sendt</h3>
-                  <ul class="recent">
-                    ${d.recent.map(
-                      (c) =>
-                        html`<li>
-                          <a href="/admin/campaigns/${c.id}">${c.name}</a
-                          ><span class="muted"
-                            >${formatCount(c.recipients ?? 0)}
-                            mottakere${c.finishedAt ? ` · ${formatShort(c.finishedAt)}` : ''}</span
-                          >
-                        </li>`,
-                    )}
-                  </ul>`
-              : ''
-          }
-        </section>
-      </div>
-      <section class="card" aria-labelledby="h-source">
-        <h2 id="h-source">Medlemmer etter kilde</h2>
-        <div class="table-wrap">
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">Kilde</th>
-                ${STATUS_ORDER.map((s) => html`<th scope="col" class="num">${MEMBER_STATUS_LABELS[s]}</th>`)}
-                <th scope="col" class="num">I alt</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${sourceRows}
-            </tbody>
-          </table>
-        </div>
-      </section>`,
+    html`<div class="page-head"><h1>Oversikt</h1><p class="muted">${formatCount(d.counts.total)} medlemmer registrert i klubben</p></div>
+<section aria-labelledby="h-status"><h2 id="h-status" class="visually-hidden">Medlemmer etter status</h2>
+<div class="stats">${statusCards}</div></section>
+<div class="grid-2">
+<section class="card" aria-labelledby="h-weeks"><h2 id="h-weeks">Inn og ut per uke</h2>
+<p class="muted small">Siste 12 uker, fra samtykkehistorikken.</p>
+${weeklyChart(d.weeks)}</section>
+<section class="card" aria-labelledby="h-progress"><h2 id="h-progress">Utsendelser</h2>${inProgress}
+${
+  d.recent.length
+    ? html`<h3 class="subhead">Sist sendt</h3><ul class="recent">${d.recent.map(
+        (c) =>
+          html`<li><a href="/admin/campaigns/${c.id}">${c.name}</a><span class="muted">${formatCount(c.recipients ?? 0)} mottakere${c.finishedAt ? ` · ${formatShort(c.finishedAt)}` : ''}</span></li>`,
+      )}</ul>`
+    : ''
+}</section>
+</div>
+<section class="card" aria-labelledby="h-source"><h2 id="h-source">Medlemmer etter kilde</h2>
+<div class="table-wrap"><table class="data">
+<thead><tr><th scope="col">Kilde</th>${STATUS_ORDER.map((s) => html`<th scope="col" class="num">${MEMBER_STATUS_LABELS[s]}</th>`)}<th scope="col" class="num">I alt</th></tr></thead>
+<tbody>${sourceRows}</tbody></table></div></section>`,
     { wide: true },
   );
 }
