@@ -48,7 +48,9 @@ async function main(): Promise<void> {
   let c: Container | undefined;
   let bg: BackgroundWorker | undefined;
   try {
-    c = await openContainer(serviceEnv(db.url, dataDir, { SMTP_URL: sink.url, SEND_RATE: '100000', SMTP_POOL_SIZE: '5' }));
+    c = await openContainer(
+      serviceEnv(db.url, dataDir, { SMTP_URL: sink.url, SEND_RATE: '100000', SMTP_POOL_SIZE: '5' }),
+    );
     const t0 = performance.now();
     await bulkInsertActiveMembers(c.dataSource, members, 'rss-medlem');
     const insertSeconds = (performance.now() - t0) / 1000;
@@ -94,14 +96,20 @@ async function main(): Promise<void> {
     const seconds = (end - start) / 1000;
     // Peak per quarter of the send: a flat profile means memory does not grow with the campaign.
     const quarters = [0, 1, 2, 3].map((q) =>
-      samples.filter((x) => x.at >= start + ((end - start) * q) / 4 && x.at < start + ((end - start) * (q + 1)) / 4).reduce((m, x) => Math.max(m, x.rss), 0),
+      samples
+        .filter(
+          (x) => x.at >= start + ((end - start) * q) / 4 && x.at < start + ((end - start) * (q + 1)) / 4,
+        )
+        .reduce((m, x) => Math.max(m, x.rss), 0),
     );
 
     fullGc();
     const afterGc = process.memoryUsage();
     const s = await sink.stats();
     if (s.distinct !== members || s.duplicates !== 0) {
-      throw new Error(`the sink received ${s.messages} messages to ${s.distinct} distinct recipients, expected ${members}, once each`);
+      throw new Error(
+        `the sink received ${s.messages} messages to ${s.distinct} distinct recipients, expected ${members}, once each`,
+      );
     }
     printResult({
       bench: 'delivery-rss',

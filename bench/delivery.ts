@@ -62,13 +62,19 @@ async function renderOne(c: Container, campaignId: number) {
   const compiled = await c.campaigns.compile(campaignId);
   const unsubscribeUrl = `${c.config.publicUrl}/u/${c.tokens.sign({ scope: 'unsubscribe', memberId: 12345 })}`;
   const values = { firstName: 'Navn12345', unsubscribeUrl };
-  return { ...fillNewsletter(compiled, values), unsubscribeUrl, encoded: encodeNewsletter(compiled, values).encoded };
+  return {
+    ...fillNewsletter(compiled, values),
+    unsubscribeUrl,
+    encoded: encodeNewsletter(compiled, values).encoded,
+  };
 }
 
 async function expectSink(sink: SmtpSink, n: number, what: string): Promise<{ duplicates: number }> {
   const s = await sink.stats();
   if (s.distinct !== n || s.messages !== n) {
-    throw new Error(`${what}: the sink received ${s.messages} messages to ${s.distinct} distinct recipients, expected ${n}`);
+    throw new Error(
+      `${what}: the sink received ${s.messages} messages to ${s.distinct} distinct recipients, expected ${n}`,
+    );
   }
   return { duplicates: s.duplicates };
 }
@@ -82,7 +88,12 @@ async function perDatabase(kind: 'sqlite' | 'mysql', members: number): Promise<v
   let bg: BackgroundWorker | undefined;
   try {
     c = await openContainer(
-      serviceEnv(db.url, dataDir, { SMTP_URL: sink.url, SEND_RATE: String(SEND_RATE), SMTP_POOL_SIZE: String(POOL_SIZE), MAIL_FROM }),
+      serviceEnv(db.url, dataDir, {
+        SMTP_URL: sink.url,
+        SEND_RATE: String(SEND_RATE),
+        SMTP_POOL_SIZE: String(POOL_SIZE),
+        MAIL_FROM,
+      }),
     );
     const t0 = performance.now();
     await bulkInsertActiveMembers(c.dataSource, members, `${dbName}-medlem`);
@@ -92,13 +103,31 @@ async function perDatabase(kind: 'sqlite' | 'mysql', members: number): Promise<v
     // Baselines first, same process, same sink. The issue's baseline: a bare pool handed the
     // rendered html and text, which nodemailer encodes per message.
     const { encoded, ...rendered } = await renderOne(c, id);
-    const rawMsgsPerSec = await rawNodemailerMsgsPerSec({ url: sink.url, from: MAIL_FROM, connections: POOL_SIZE, inFlight: IN_FLIGHT, n: members, prefix: `${dbName}-raw`, mail: rendered });
+    const rawMsgsPerSec = await rawNodemailerMsgsPerSec({
+      url: sink.url,
+      from: MAIL_FROM,
+      connections: POOL_SIZE,
+      inFlight: IN_FLIGHT,
+      n: members,
+      prefix: `${dbName}-raw`,
+      mail: rendered,
+    });
     await expectSink(sink, members, 'raw nodemailer');
     await sink.reset();
-    log(`${dbName}: raw nodemailer ${round(rawMsgsPerSec)} msgs/s (${Buffer.byteLength(rendered.html) + Buffer.byteLength(rendered.text)} bytes of html+text)`);
+    log(
+      `${dbName}: raw nodemailer ${round(rawMsgsPerSec)} msgs/s (${Buffer.byteLength(rendered.html) + Buffer.byteLength(rendered.text)} bytes of html+text)`,
+    );
     // The worker's own overhead: the same pool handed exactly the worker's pre-encoded message
     // (no ledger, no re-check, no token, no throttle).
-    const rawEncodedMsgsPerSec = await rawNodemailerMsgsPerSec({ url: sink.url, from: MAIL_FROM, connections: POOL_SIZE, inFlight: IN_FLIGHT, n: members, prefix: `${dbName}-enc`, mail: { ...rendered, encoded } });
+    const rawEncodedMsgsPerSec = await rawNodemailerMsgsPerSec({
+      url: sink.url,
+      from: MAIL_FROM,
+      connections: POOL_SIZE,
+      inFlight: IN_FLIGHT,
+      n: members,
+      prefix: `${dbName}-enc`,
+      mail: { ...rendered, encoded },
+    });
     await expectSink(sink, members, 'raw nodemailer, pre-encoded');
     await sink.reset();
     log(`${dbName}: raw nodemailer with pre-encoded bodies ${round(rawEncodedMsgsPerSec)} msgs/s`);
@@ -142,11 +171,20 @@ async function perDatabase(kind: 'sqlite' | 'mysql', members: number): Promise<v
 /** `node bin/kundeklubb.js worker`, exactly as operators run it. */
 function spawnWorker(env: Record<string, string>): ChildProcess {
   // With the heap cap the Dockerfile sets (NODE_OPTIONS there).
-  const child = spawn(process.execPath, ['--max-old-space-size=512', path.join(ROOT, 'bin', 'kundeklubb.js'), 'worker'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KUNDEKLUBB_FROM_SOURCE: '1', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--max-old-space-size=512', path.join(ROOT, 'bin', 'kundeklubb.js'), 'worker'],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        KUNDEKLUBB_FROM_SOURCE: '1',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   if (child.stdout) passOnWarnings(child.stdout);
   return child;
 }
@@ -154,9 +192,12 @@ function spawnWorker(env: Record<string, string>): ChildProcess {
 async function waitForWorkers(c: Container, n: number, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const [row]: Array<{ n: number | string }> = await c.dataSource.query('SELECT COUNT(*) AS n FROM workers');
+    const [row]: Array<{ n: number | string }> = await c.dataSource.query(
+      'SELECT COUNT(*) AS n FROM workers',
+    );
     if (Number(row.n) >= n) return;
-    if (Date.now() > deadline) throw new Error(`only ${row.n} of ${n} workers came up within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`only ${row.n} of ${n} workers came up within ${timeoutMs} ms`);
     await sleep(100);
   }
 }
@@ -181,7 +222,15 @@ async function scaleOut(members: number, latencyMs: number): Promise<void> {
     // What one pool of 5 can get through this slow relay at best: the ceiling of one worker.
     const refId = await createFrozenCampaign(c, 'bench scale reference');
     const rawN = Math.min(members, 2000);
-    const rawMsgsPerSec = await rawNodemailerMsgsPerSec({ url: sink.url, from: MAIL_FROM, connections: POOL_SIZE, inFlight: IN_FLIGHT, n: rawN, prefix: 'scale-raw', mail: await renderOne(c, refId) });
+    const rawMsgsPerSec = await rawNodemailerMsgsPerSec({
+      url: sink.url,
+      from: MAIL_FROM,
+      connections: POOL_SIZE,
+      inFlight: IN_FLIGHT,
+      n: rawN,
+      prefix: 'scale-raw',
+      mail: await renderOne(c, refId),
+    });
     await expectSink(sink, rawN, 'raw nodemailer');
     await sink.reset();
     const msgsPerSec: Record<number, number> = {};
@@ -197,7 +246,8 @@ async function scaleOut(members: number, latencyMs: number): Promise<void> {
       const seconds = (performance.now() - start) / 1000;
       msgsPerSec[workers] = members / seconds;
       const s = await sink.stats();
-      if (s.distinct !== members) throw new Error(`${workers} worker(s): ${s.distinct} distinct recipients, expected ${members}`);
+      if (s.distinct !== members)
+        throw new Error(`${workers} worker(s): ${s.distinct} distinct recipients, expected ${members}`);
       duplicates += s.duplicates;
       log(`scale: ${workers} worker(s) ${round(msgsPerSec[workers])} msgs/s, ${s.duplicates} duplicates`);
       for (const child of children.splice(0)) {

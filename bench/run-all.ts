@@ -59,11 +59,15 @@ function runBench(spec: BenchSpec, results: Array<Record<string, unknown>>): Pro
   const start = performance.now();
   log(`${spec.name}: starting`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [HEAP_FLAG, '--import', 'tsx', path.join(__dirname, spec.script), ...spec.args], {
-      cwd: path.resolve(__dirname, '..'),
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [HEAP_FLAG, '--import', 'tsx', path.join(__dirname, spec.script), ...spec.args],
+      {
+        cwd: path.resolve(__dirname, '..'),
+        env: process.env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let lines = 0;
     readline.createInterface({ input: child.stdout }).on('line', (line) => {
       let parsed: unknown;
@@ -93,7 +97,8 @@ async function main(): Promise<void> {
   const only = list(argValue('only', ''));
   const skip = list(argValue('skip', ''));
   for (const name of [...only, ...skip]) {
-    if (!BENCHES.some((b) => b.name === name)) throw new Error(`unknown bench ${name}; known: ${BENCHES.map((b) => b.name).join(', ')}`);
+    if (!BENCHES.some((b) => b.name === name))
+      throw new Error(`unknown bench ${name}; known: ${BENCHES.map((b) => b.name).join(', ')}`);
   }
   const selected = BENCHES.filter((b) => (only.size === 0 || only.has(b.name)) && !skip.has(b.name));
   const out = path.resolve(argValue('out', path.join(__dirname, 'results.json')));
@@ -107,7 +112,10 @@ async function main(): Promise<void> {
     os: `${os.type()} ${os.release()}`,
     date: new Date().toISOString(),
   };
-  const old = process.argv.includes('--merge') && fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, 'utf8')) as ResultsFile) : null;
+  const old =
+    process.argv.includes('--merge') && fs.existsSync(out)
+      ? (JSON.parse(fs.readFileSync(out, 'utf8')) as ResultsFile)
+      : null;
   if (old && (old.machine.cpuModel !== machine.cpuModel || old.machine.cpus !== machine.cpus)) {
     throw new Error(`--merge: ${path.basename(out)} comes from another machine; run everything here instead`);
   }
@@ -122,10 +130,16 @@ async function main(): Promise<void> {
     const fresh = new Set(results.map(resultKey));
     const rerun = new Set(runs.map((r) => r.name));
     runs = [...old.runs.filter((r) => !rerun.has(r.name)), ...runs];
-    file = { machine: old.machine, results: [...old.results.filter((r) => !fresh.has(resultKey(r))), ...results], runs };
+    file = {
+      machine: old.machine,
+      results: [...old.results.filter((r) => !fresh.has(resultKey(r))), ...results],
+      runs,
+    };
   }
   fs.writeFileSync(out, JSON.stringify(file, null, 2) + '\n');
-  log(`wrote ${results.length} results to ${path.relative(process.cwd(), out)}${failed.length ? `; failed: ${failed.map((r) => r.name).join(', ')}` : ''}`);
+  log(
+    `wrote ${results.length} results to ${path.relative(process.cwd(), out)}${failed.length ? `; failed: ${failed.map((r) => r.name).join(', ')}` : ''}`,
+  );
   process.exit(failed.length ? 1 : 0);
 }
 

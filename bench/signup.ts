@@ -33,10 +33,15 @@ const WARMUP_SECONDS = 3;
 
 type ServerKind = 'service' | 'baseline';
 
-async function startServer(kind: ServerKind, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+async function startServer(
+  kind: ServerKind,
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
   const script = kind === 'service' ? 'serve-app.ts' : 'bare-signup-server.ts';
   const child = forkTs(path.join(__dirname, 'support', script), env);
-  const { port } = await nextMessage(child, (m) => ((m as { kind?: string }).kind === 'ready' ? (m as { port: number }) : undefined));
+  const { port } = await nextMessage(child, (m) =>
+    (m as { kind?: string }).kind === 'ready' ? (m as { port: number }) : undefined,
+  );
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
@@ -53,7 +58,12 @@ function signUpBody(run: string, n: number): string {
   });
 }
 
-async function load(url: string, headers: Record<string, string>, run: string, betweenRuns?: () => Promise<void>) {
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  run: string,
+  betweenRuns?: () => Promise<void>,
+) {
   let n = 0;
   return measureLoad({
     url,
@@ -90,7 +100,8 @@ async function main(): Promise<void> {
     const env = serviceEnv(db.url, dataDir, { LOG_LEVEL: 'info', ROLE: 'api' });
     c = await openContainer(env);
     const token = await c.clients.create('bench-app', ['members:write']);
-    const countMembers = async () => Number((await c!.dataSource.query('SELECT COUNT(*) AS n FROM members'))[0].n);
+    const countMembers = async () =>
+      Number((await c!.dataSource.query('SELECT COUNT(*) AS n FROM members'))[0].n);
 
     const service = await startServer('service', env);
     children.push(service.child);
@@ -101,7 +112,9 @@ async function main(): Promise<void> {
     // A fixed amount of requests, all answered: the new rows must be exactly the measured 2xx.
     const newRows = (await settledCount(countMembers)) - rowsBefore;
     await stopChild(service.child);
-    log(`service: ${s.figures.ok} 2xx measured, ${newRows} new member rows (warm-up: ${s.warmupSent} requests)`);
+    log(
+      `service: ${s.figures.ok} 2xx measured, ${newRows} new member rows (warm-up: ${s.warmupSent} requests)`,
+    );
     if (newRows !== s.figures.ok) throw new Error(`${newRows} member rows for ${s.figures.ok} 2xx answers`);
 
     const bareEnv = { BARE_MYSQL_URL: bareDb.url };
@@ -136,7 +149,12 @@ async function main(): Promise<void> {
         requests: s.figures.ok + s.figures.non2xx,
         memberRows: newRows,
       },
-      baseline: { reqPerSec: b.figures.reqPerSec, p50Ms: b.figures.p50Ms, p99Ms: b.figures.p99Ms, non2xx: b.figures.non2xx },
+      baseline: {
+        reqPerSec: b.figures.reqPerSec,
+        p50Ms: b.figures.p50Ms,
+        p99Ms: b.figures.p99Ms,
+        non2xx: b.figures.non2xx,
+      },
       ratio: round(s.figures.reqPerSec / b.figures.reqPerSec, 2),
     });
   } finally {

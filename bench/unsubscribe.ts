@@ -44,12 +44,16 @@ async function main(): Promise<void> {
     const env = serviceEnv(db.url, dataDir, { LOG_LEVEL: 'info', ROLE: 'api' });
     c = await openContainer(env);
     await bulkInsertActiveMembers(c.dataSource, members, 'unsub-medlem');
-    const ids: number[] = (await c.dataSource.query('SELECT id FROM members ORDER BY id')).map((r: { id: number }) => Number(r.id));
+    const ids: number[] = (await c.dataSource.query('SELECT id FROM members ORDER BY id')).map(
+      (r: { id: number }) => Number(r.id),
+    );
     const tokens = ids.map((memberId) => c!.tokens.sign({ scope: 'unsubscribe', memberId }));
     log(`${members} members and tokens ready`);
 
     child = forkTs(path.join(__dirname, 'support', 'serve-app.ts'), env);
-    const { port } = await nextMessage(child, (m) => ((m as { kind?: string }).kind === 'ready' ? (m as { port: number }) : undefined));
+    const { port } = await nextMessage(child, (m) =>
+      (m as { kind?: string }).kind === 'ready' ? (m as { port: number }) : undefined,
+    );
     const url = `http://127.0.0.1:${port}`;
 
     const probe = await fetch(`${url}/u/x`, { method: 'POST' });
@@ -76,16 +80,25 @@ async function main(): Promise<void> {
         if (next >= tokens.length) throw new Error(`the warm-up used every token; raise --members`);
         // The measured run starts at a fresh token; tokens the warm-up cut off mid-flight are skipped.
         const left = tokens.length - next;
-        if (left < CONNECTIONS * 20) throw new Error(`only ${left} tokens left after the warm-up; raise --members`);
+        if (left < CONNECTIONS * 20)
+          throw new Error(`only ${left} tokens left after the warm-up; raise --members`);
         measuredFrom = next;
       },
     });
-    if (next > tokens.length) throw new Error(`ran out of tokens (${next} requests for ${tokens.length} members); raise --members`);
+    if (next > tokens.length)
+      throw new Error(`ran out of tokens (${next} requests for ${tokens.length} members); raise --members`);
 
-    const health = await measureLoad({ url, path: '/healthz', connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: SECONDS });
+    const health = await measureLoad({
+      url,
+      path: '/healthz',
+      connections: CONNECTIONS,
+      warmupSeconds: WARMUP_SECONDS,
+      seconds: SECONDS,
+    });
 
     const f = oneClick.figures;
-    if (f.non2xx !== 0 || f.errors !== 0) throw new Error(`one-click answered ${f.non2xx} non-2xx and ${f.errors} errors`);
+    if (f.non2xx !== 0 || f.errors !== 0)
+      throw new Error(`one-click answered ${f.non2xx} non-2xx and ${f.errors} errors`);
     // Every measured request was answered; the members of the measured run's tokens are exactly those unsubscribed.
     const [row] = await c.dataSource.query(
       `SELECT COUNT(*) AS n, SUM(CASE WHEN email IS NULL THEN 1 ELSE 0 END) AS erased FROM members WHERE status = 'unsubscribed' AND id >= ? AND id <= ?`,
@@ -101,7 +114,12 @@ async function main(): Promise<void> {
       db: dbName,
       connections: CONNECTIONS,
       oneClick: { reqPerSec: f.reqPerSec, p50Ms: f.p50Ms, p99Ms: f.p99Ms, non2xx: f.non2xx, requests: f.ok },
-      baseline: { route: 'GET /healthz', reqPerSec: health.figures.reqPerSec, p50Ms: health.figures.p50Ms, p99Ms: health.figures.p99Ms },
+      baseline: {
+        route: 'GET /healthz',
+        reqPerSec: health.figures.reqPerSec,
+        p50Ms: health.figures.p50Ms,
+        p99Ms: health.figures.p99Ms,
+      },
       ratio: round(f.reqPerSec / health.figures.reqPerSec, 3),
     });
   } finally {

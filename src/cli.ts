@@ -17,7 +17,9 @@ function config(): Config {
 /** Opens the database, brings the schema up to date, runs fn, closes. */
 async function withDatabase<T>(fn: (c: Container) => Promise<T>): Promise<T> {
   const cfg = config();
-  const c = buildContainer(cfg, { logger: createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr as never) });
+  const c = buildContainer(cfg, {
+    logger: createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr as never),
+  });
   await c.dataSource.initialize();
   try {
     await migrate(c.dataSource);
@@ -50,9 +52,18 @@ async function serve(role: 'api' | 'worker' | 'all' | undefined): Promise<void> 
 export function buildCli(): Command {
   const program = new Command('kundeklubb').description('Sothys Kundeklubb service').exitOverride();
 
-  program.command('start').description('migrate, then serve by ROLE (api, worker or all)').action(() => serve(undefined));
-  program.command('serve').description('migrate, then serve the HTTP API only').action(() => serve('api'));
-  program.command('worker').description('migrate, then run the delivery worker only').action(() => serve('worker'));
+  program
+    .command('start')
+    .description('migrate, then serve by ROLE (api, worker or all)')
+    .action(() => serve(undefined));
+  program
+    .command('serve')
+    .description('migrate, then serve the HTTP API only')
+    .action(() => serve('api'));
+  program
+    .command('worker')
+    .description('migrate, then run the delivery worker only')
+    .action(() => serve('worker'));
   program
     .command('migrate')
     .description('bring the database schema up to date')
@@ -90,7 +101,9 @@ export function buildCli(): Command {
     .action(() =>
       withDatabase(async (c) => {
         for (const cl of await c.clients.list()) {
-          console.log(`${cl.name}\t${cl.scopes.join(',')}\t${cl.createdAt.toISOString()}\t${cl.revokedAt ? 'revoked ' + cl.revokedAt.toISOString() : 'active'}`);
+          console.log(
+            `${cl.name}\t${cl.scopes.join(',')}\t${cl.createdAt.toISOString()}\t${cl.revokedAt ? 'revoked ' + cl.revokedAt.toISOString() : 'active'}`,
+          );
         }
       }),
     );
@@ -99,7 +112,8 @@ export function buildCli(): Command {
     .description('revoke a client token at once')
     .action((name: string) =>
       withDatabase(async (c) => {
-        if (!(await c.clients.revoke(name))) throw new AppError(404, 'not-found', 'Not found', `no active client "${name}"`);
+        if (!(await c.clients.revoke(name)))
+          throw new AppError(404, 'not-found', 'Not found', `no active client "${name}"`);
         console.log(`revoked ${name}`);
       }),
     );

@@ -33,7 +33,9 @@ const envSchema = z.object({
   /** `smtp://`, `smtps://` or `file:DIR`. */
   SMTP_URL: z
     .string()
-    .regex(/^(smtps?:\/\/.+|file:.+)$/, { message: 'must be smtp://host:port, smtps://host:port or file:DIR' })
+    .regex(/^(smtps?:\/\/.+|file:.+)$/, {
+      message: 'must be smtp://host:port, smtps://host:port or file:DIR',
+    })
     .default('file:./data/outbox'),
   /** Parallel SMTP connections of the worker's nodemailer pool. */
   SMTP_POOL_SIZE: positiveInt(5),
@@ -103,12 +105,15 @@ function parseTokenKeys(raw: string): TokenKey[] {
       if (i < 1) throw new ConfigError('TOKEN_KEYS: each entry must be kid:secret');
       const kid = pair.slice(0, i);
       const secret = pair.slice(i + 1);
-      if (!/^[A-Za-z0-9_-]{1,32}$/.test(kid)) throw new ConfigError(`TOKEN_KEYS: kid "${kid}" must be 1-32 of A-Z a-z 0-9 _ -`);
-      if (secret.length < 32) throw new ConfigError(`TOKEN_KEYS: secret of kid "${kid}" must be at least 32 characters`);
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(kid))
+        throw new ConfigError(`TOKEN_KEYS: kid "${kid}" must be 1-32 of A-Z a-z 0-9 _ -`);
+      if (secret.length < 32)
+        throw new ConfigError(`TOKEN_KEYS: secret of kid "${kid}" must be at least 32 characters`);
       return { kid, secret };
     });
   if (keys.length === 0) throw new ConfigError('TOKEN_KEYS: at least one kid:secret is required');
-  if (new Set(keys.map((k) => k.kid)).size !== keys.length) throw new ConfigError('TOKEN_KEYS: kids must be unique');
+  if (new Set(keys.map((k) => k.kid)).size !== keys.length)
+    throw new ConfigError('TOKEN_KEYS: kids must be unique');
   return keys;
 }
 
@@ -165,7 +170,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Without SUPPRESSION_KEY the key is derived from the oldest (last) token key, which rotation keeps.
     suppressionKey:
       e.SUPPRESSION_KEY ??
-      crypto.createHmac('sha256', tokenKeys[tokenKeys.length - 1].secret).update('suppression').digest('hex'),
+      crypto
+        .createHmac('sha256', tokenKeys[tokenKeys.length - 1].secret)
+        .update('suppression')
+        .digest('hex'),
     doubleOptIn: e.DOUBLE_OPT_IN,
     sendRate: e.SEND_RATE,
     role: e.ROLE,

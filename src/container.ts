@@ -25,7 +25,14 @@ import { PrivacyRequestsService } from './privacy/privacy-requests.service';
 import { RetentionService } from './privacy/retention.service';
 import { adminEntities, buildAdminServices, type AdminServices } from './admin/admin.module';
 
-export const entities = [ApiClientEntity, MemberEntity, ConsentEventEntity, CampaignEntity, PrivacyRequestEntity, ...adminEntities];
+export const entities = [
+  ApiClientEntity,
+  MemberEntity,
+  ConsentEventEntity,
+  CampaignEntity,
+  PrivacyRequestEntity,
+  ...adminEntities,
+];
 
 export interface Container {
   config: Config;
@@ -70,18 +77,38 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   const consentTexts = new ConsentTexts();
   const suppression = new Suppression(config.suppressionKey);
   const outbox = new OutboxService({ dataSource, mailer, logger, clock });
-  const members = new MembersService({ dataSource, config, consentTexts, outbox, suppression, logger, clock });
+  const members = new MembersService({
+    dataSource,
+    config,
+    consentTexts,
+    outbox,
+    suppression,
+    logger,
+    clock,
+  });
   const campaigns = new CampaignsService({ dataSource, config, mailer, logger, clock });
   const deliveryStore = new DeliveryStore({ dataSource });
   const delivery = new DeliveryService({ dataSource, store: deliveryStore, campaigns, logger, clock });
   members.addParticipant(delivery.participant());
-  const privacy = new PrivacyService({ dataSource, config, members, suppression, outbox, tokens, logger, clock });
+  const privacy = new PrivacyService({
+    dataSource,
+    config,
+    members,
+    suppression,
+    outbox,
+    tokens,
+    logger,
+    clock,
+  });
   const privacyRequests = new PrivacyRequestsService({ dataSource, suppression, privacy, logger, clock });
   members.addParticipant(privacyRequests);
   const retention = new RetentionService({ dataSource, config, privacy, logger });
   retention.addTask({
     name: 'delivery-error-details',
-    run: (now) => deliveryStore.clearErrorDetails(new Date(now.getTime() - config.retention.deliveryErrorDays * 86_400_000)),
+    run: (now) =>
+      deliveryStore.clearErrorDetails(
+        new Date(now.getTime() - config.retention.deliveryErrorDays * 86_400_000),
+      ),
   });
   const admin = buildAdminServices({ dataSource, logger, clock });
   retention.addTask({ name: 'staff-sessions', run: (now) => admin.auth.purgeExpired(now) });

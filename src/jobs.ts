@@ -3,7 +3,10 @@ import { DeliveryWorker } from './delivery/delivery.worker';
 import type { Job } from './worker';
 
 /** Builds the delivery worker of this process from the configuration. */
-export function createDeliveryWorker(c: Container, overrides: Partial<ConstructorParameters<typeof DeliveryWorker>[0]['options']> = {}): DeliveryWorker {
+export function createDeliveryWorker(
+  c: Container,
+  overrides: Partial<ConstructorParameters<typeof DeliveryWorker>[0]['options']> = {},
+): DeliveryWorker {
   const worker = new DeliveryWorker({
     store: c.deliveryStore,
     campaigns: c.delivery,

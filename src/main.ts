@@ -14,7 +14,11 @@ export interface Running {
 }
 
 /** Starts what ROLE asks for: the HTTP API, the background worker, or both. */
-export async function start(config: Config, role = config.role, overrides: ContainerOverrides = {}): Promise<Running> {
+export async function start(
+  config: Config,
+  role = config.role,
+  overrides: ContainerOverrides = {},
+): Promise<Running> {
   const container = buildContainer(config, overrides);
   const { logger } = container;
   await container.dataSource.initialize();
@@ -23,7 +27,10 @@ export async function start(config: Config, role = config.role, overrides: Conta
   if (!config.production && config.publicUrl.startsWith('http:')) {
     logger.info({ publicUrl: config.publicUrl }, 'PUBLIC_URL is http; use https in production (RFC 8058)');
   } else if (config.publicUrl.startsWith('http:')) {
-    logger.warn({ publicUrl: config.publicUrl }, 'PUBLIC_URL is not https; one-click unsubscribe (RFC 8058) expects https');
+    logger.warn(
+      { publicUrl: config.publicUrl },
+      'PUBLIC_URL is not https; one-click unsubscribe (RFC 8058) expects https',
+    );
   }
 
   let server: Server | undefined;

@@ -25,7 +25,11 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.sent = new client.Counter({ name: 'kundeklubb_newsletters_sent_total', help: 'Newsletters handed to SMTP by this process', registers });
+    this.sent = new client.Counter({
+      name: 'kundeklubb_newsletters_sent_total',
+      help: 'Newsletters handed to SMTP by this process',
+      registers,
+    });
     this.smtpErrors = new client.Counter({
       name: 'kundeklubb_smtp_errors_total',
       help: 'SMTP errors by class: transient (4xx), permanent (5xx), unavailable (no connection)',

@@ -34,7 +34,10 @@ export class BackgroundWorker {
       try {
         more = (await job.run()) === true;
       } catch (err) {
-        this.logger.error({ job: job.name, err: String((err as Error)?.message ?? err) }, 'job failed; will retry');
+        this.logger.error(
+          { job: job.name, err: String((err as Error)?.message ?? err) },
+          'job failed; will retry',
+        );
       }
       if (!more && this.running) await this.sleep(job.intervalMs);
     }

@@ -47,7 +47,9 @@ describe('config', () => {
   });
 
   it('production without TOKEN_KEYS refuses to start', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: base.DATA_DIR })).toThrow(/^TOKEN_KEYS: required when NODE_ENV=production$/);
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: base.DATA_DIR })).toThrow(
+      /^TOKEN_KEYS: required when NODE_ENV=production$/,
+    );
     expect(loadConfig({ ...base, NODE_ENV: 'production' }).production).toBe(true);
   });
 
@@ -60,6 +62,10 @@ describe('config', () => {
       DKIM_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----',
     });
     expect(c.tokenKeys.map((k) => k.kid)).toEqual(['new', 'old']);
-    expect(c.dkim).toEqual({ domainName: 'cosmenor.no', keySelector: 's1', privateKey: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----' });
+    expect(c.dkim).toEqual({
+      domainName: 'cosmenor.no',
+      keySelector: 's1',
+      privateKey: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----',
+    });
   });
 });

@@ -25,14 +25,13 @@ async function main(): Promise<void> {
   app.post('/v1/members', (req, res, next) => {
     const b = req.body as { email: string; firstName?: string; lastName?: string; source: string };
     pool
-      .execute('INSERT INTO members (email, first_name, last_name, source, created_at) VALUES (?, ?, ?, ?, ?)', [
-        b.email,
-        b.firstName ?? null,
-        b.lastName ?? null,
-        b.source,
-        new Date(),
-      ])
-      .then(([r]) => res.status(201).json({ id: (r as { insertId: number }).insertId, email: b.email, status: 'active' }))
+      .execute(
+        'INSERT INTO members (email, first_name, last_name, source, created_at) VALUES (?, ?, ?, ?, ?)',
+        [b.email, b.firstName ?? null, b.lastName ?? null, b.source, new Date()],
+      )
+      .then(([r]) =>
+        res.status(201).json({ id: (r as { insertId: number }).insertId, email: b.email, status: 'active' }),
+      )
       .catch(next);
   });
   const server = await new Promise<Server>((resolve, reject) => {

@@ -24,7 +24,11 @@ export async function createBenchDatabase(kind: 'sqlite' | 'mysql'): Promise<Tes
 }
 
 /** The service's environment for a bench: production mode, no mail unless SMTP_URL is given. */
-export function serviceEnv(databaseUrl: string, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+export function serviceEnv(
+  databaseUrl: string,
+  dataDir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
@@ -123,12 +127,21 @@ export const benchCampaign = (name: string) => ({
 });
 
 /** Polls the campaign row (a primary-key read, never a count over the ledger) until it has `status`. */
-export async function waitForCampaignStatus(c: Container, id: number, status: string, timeoutMs: number): Promise<void> {
+export async function waitForCampaignStatus(
+  c: Container,
+  id: number,
+  status: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const rows: Array<{ status: string }> = await c.dataSource.query('SELECT status FROM campaigns WHERE id = ?', [id]);
+    const rows: Array<{ status: string }> = await c.dataSource.query(
+      'SELECT status FROM campaigns WHERE id = ?',
+      [id],
+    );
     if (rows[0]?.status === status) return;
-    if (Date.now() > deadline) throw new Error(`campaign ${id} not ${status} within ${timeoutMs} ms (is ${rows[0]?.status})`);
+    if (Date.now() > deadline)
+      throw new Error(`campaign ${id} not ${status} within ${timeoutMs} ms (is ${rows[0]?.status})`);
     await sleep(20);
   }
 }
@@ -193,14 +206,22 @@ export function passOnWarnings(stream: NodeJS.ReadableStream): void {
 }
 
 /** Resolves with the first IPC message of the child that satisfies `pick`; rejects if it exits first. */
-export function nextMessage<T>(child: ChildProcess, pick: (m: unknown) => T | undefined, timeoutMs = 60_000): Promise<T> {
+export function nextMessage<T>(
+  child: ChildProcess,
+  pick: (m: unknown) => T | undefined,
+  timeoutMs = 60_000,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`child ${child.pid} sent no answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`child ${child.pid} sent no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const onMessage = (m: unknown) => {
       const v = pick(m);
       if (v !== undefined) done(null, v);
     };
-    const onExit = (code: number | null) => done(new Error(`child ${child.pid} exited (${code}) before answering`));
+    const onExit = (code: number | null) =>
+      done(new Error(`child ${child.pid} exited (${code}) before answering`));
     function done(err: Error | null, v?: T) {
       clearTimeout(timer);
       child.off('message', onMessage);

@@ -42,7 +42,14 @@ export async function measureLoad(o: LoadOptions): Promise<{ figures: LoadFigure
     pipelining: 1,
     timeout: 30,
     // autocannon calls setupRequest whenever the key is present, so leave it out when unset.
-    requests: [{ method: o.method ?? 'GET', path: o.path, headers: o.headers, ...(o.setupRequest ? { setupRequest: o.setupRequest } : {}) }],
+    requests: [
+      {
+        method: o.method ?? 'GET',
+        path: o.path,
+        headers: o.headers,
+        ...(o.setupRequest ? { setupRequest: o.setupRequest } : {}),
+      },
+    ],
   };
   const warm = await autocannon({ ...base, duration: o.warmupSeconds });
   const warmRate = warm.requests.sent / warm.duration;

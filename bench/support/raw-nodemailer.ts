@@ -27,7 +27,12 @@ export async function rawNodemailerMsgsPerSec(opts: {
   prefix: string;
   mail: RenderedMail;
 }): Promise<number> {
-  const transporter = nodemailer.createTransport({ url: opts.url, pool: true, maxConnections: opts.connections, maxMessages: Infinity });
+  const transporter = nodemailer.createTransport({
+    url: opts.url,
+    pool: true,
+    maxConnections: opts.connections,
+    maxMessages: Infinity,
+  });
   let next = 0;
   const sender = async () => {
     for (;;) {
@@ -38,7 +43,16 @@ export async function rawNodemailerMsgsPerSec(opts: {
       const encoded = opts.mail.encoded;
       await transporter.sendMail(
         encoded
-          ? toMessageOptions({ to, subject: opts.mail.subject, encoded, messageId, listUnsubscribeUrl: opts.mail.unsubscribeUrl }, opts.from)
+          ? toMessageOptions(
+              {
+                to,
+                subject: opts.mail.subject,
+                encoded,
+                messageId,
+                listUnsubscribeUrl: opts.mail.unsubscribeUrl,
+              },
+              opts.from,
+            )
           : {
               from: opts.from,
               to,
@@ -46,7 +60,10 @@ export async function rawNodemailerMsgsPerSec(opts: {
               html: opts.mail.html,
               text: opts.mail.text,
               messageId,
-              headers: { 'List-Unsubscribe': `<${opts.mail.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+              headers: {
+                'List-Unsubscribe': `<${opts.mail.unsubscribeUrl}>`,
+                'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+              },
             },
       );
     }

@@ -18,7 +18,10 @@ export interface SmtpSink {
 
 export async function startSmtpSink(): Promise<SmtpSink> {
   const child: ChildProcess = forkTs(path.join(__dirname, 'smtp-sink-process.ts'), {});
-  const kindIs = <T>(kind: string) => (m: unknown) => ((m as { kind?: string }).kind === kind ? (m as T) : undefined);
+  const kindIs =
+    <T>(kind: string) =>
+    (m: unknown) =>
+      (m as { kind?: string }).kind === kind ? (m as T) : undefined;
   const { port } = await nextMessage(child, kindIs<{ port: number }>('ready'));
   const ask = async <T>(msg: object, kind: string): Promise<T> => {
     const answer = nextMessage(child, kindIs<T>(kind));

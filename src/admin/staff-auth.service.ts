@@ -119,7 +119,9 @@ export class StaffAuthService {
   /** Sessions past either limit; cheap, so it runs at every login and in the daily retention run. */
   async purgeExpired(now: Date = this.clock()): Promise<number> {
     const absolute = await this.sessions.delete({ expiresAt: LessThan(now) });
-    const idle = await this.sessions.delete({ lastSeenAt: LessThan(new Date(now.getTime() - SESSION_IDLE_MS)) });
+    const idle = await this.sessions.delete({
+      lastSeenAt: LessThan(new Date(now.getTime() - SESSION_IDLE_MS)),
+    });
     return (absolute.affected ?? 0) + (idle.affected ?? 0);
   }
 }

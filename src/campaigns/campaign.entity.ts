@@ -29,8 +29,18 @@ export interface Campaign {
   updatedAt: Date;
 }
 
-const time = (name: string, nullable = false) => ({ name, type: 'datetime' as const, precision: 3, nullable });
-const str = (name: string, length: number, nullable = false) => ({ name, type: 'varchar' as const, length, nullable });
+const time = (name: string, nullable = false) => ({
+  name,
+  type: 'datetime' as const,
+  precision: 3,
+  nullable,
+});
+const str = (name: string, length: number, nullable = false) => ({
+  name,
+  type: 'varchar' as const,
+  length,
+  nullable,
+});
 // `text` maps to TEXT on both drivers for reads and writes; the migration made it MEDIUMTEXT on MySQL.
 const longText = (name: string, nullable = true) => ({ name, type: 'text' as const, nullable });
 

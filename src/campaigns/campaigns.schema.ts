@@ -4,7 +4,11 @@ import { emailSchema } from '../members/members.schema';
 import { blocksSchema, newsletterContentSchema } from '../newsletter/blocks.schema';
 import { CAMPAIGN_STATUSES } from './campaign.entity';
 
-const name = z.string().trim().min(1, { error: 'must not be empty' }).max(200, { error: 'must be at most 200 characters' });
+const name = z
+  .string()
+  .trim()
+  .min(1, { error: 'must not be empty' })
+  .max(200, { error: 'must be at most 200 characters' });
 // The same rules the renderer applies, so a body that passes here also compiles.
 const subject = newsletterContentSchema.shape.subject;
 const preheader = newsletterContentSchema.shape.preheader.unwrap();
@@ -12,7 +16,10 @@ const partnerId = z.string().trim().min(1).max(100);
 
 /** Each given list narrows the audience; an empty or absent list does not filter. */
 export const audienceSchema = z.strictObject({
-  sources: z.array(z.enum(SOURCES)).max(SOURCES.length * 2).optional(),
+  sources: z
+    .array(z.enum(SOURCES))
+    .max(SOURCES.length * 2)
+    .optional(),
   partnerIds: z.array(partnerId).max(500, { error: 'must have at most 500 partner ids' }).optional(),
 });
 
@@ -49,14 +56,12 @@ export const listCampaignsQuerySchema = z.strictObject({
 export type ListCampaignsQuery = z.infer<typeof listCampaignsQuerySchema>;
 
 /** `?sources=a,b&partnerIds=x,y` (or the keys repeated). */
-const commaList = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) =>
-    (Array.isArray(v) ? v : [v])
-      .flatMap((s) => s.split(','))
-      .map((s) => s.trim())
-      .filter(Boolean),
-  );
+const commaList = z.union([z.string(), z.array(z.string())]).transform((v) =>
+  (Array.isArray(v) ? v : [v])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 export const audienceCountQuerySchema = z.strictObject({
   sources: commaList.pipe(z.array(z.enum(SOURCES))).optional(),
   partnerIds: commaList.pipe(z.array(partnerId).max(500)).optional(),

@@ -76,7 +76,11 @@ function normalizeAudience(audience: Audience | null | undefined): Audience | nu
 }
 
 function contentOf(c: Pick<Campaign, 'subject' | 'preheader' | 'blocksJson'>): NewsletterContent {
-  return { subject: c.subject, preheader: c.preheader ?? undefined, blocks: JSON.parse(c.blocksJson) as Block[] };
+  return {
+    subject: c.subject,
+    preheader: c.preheader ?? undefined,
+    blocks: JSON.parse(c.blocksJson) as Block[],
+  };
 }
 
 function storedRender(c: Campaign): CompiledNewsletter | null {
@@ -95,7 +99,13 @@ export class CampaignsService {
   /** Frozen renders by campaign id: they never change once sending began (only drafts are edited). */
   private readonly compiledCache = new Map<number, CompiledNewsletter>();
 
-  constructor(deps: { dataSource: DataSource; config: Config; mailer: Mailer; logger: Logger; clock: Clock }) {
+  constructor(deps: {
+    dataSource: DataSource;
+    config: Config;
+    mailer: Mailer;
+    logger: Logger;
+    clock: Clock;
+  }) {
     this.ds = deps.dataSource;
     this.config = deps.config;
     this.mailer = deps.mailer;
@@ -151,7 +161,10 @@ export class CampaignsService {
   /** Active members the audience reaches right now. */
   async audienceCount(audience: Audience | null, manager?: EntityManager): Promise<number> {
     const { sql, params } = audienceFilter(normalizeAudience(audience));
-    const [row] = await (manager ?? this.ds.manager).query(`SELECT COUNT(*) AS n FROM members m WHERE ${sql}`, params);
+    const [row] = await (manager ?? this.ds.manager).query(
+      `SELECT COUNT(*) AS n FROM members m WHERE ${sql}`,
+      params,
+    );
     return Number(row?.n ?? 0);
   }
 
@@ -166,7 +179,10 @@ export class CampaignsService {
 
   /** Newest first. */
   async list(q: ListCampaignsQuery): Promise<{ items: CampaignView[]; nextCursor: string | null }> {
-    const qb = this.repo().createQueryBuilder('c').orderBy('c.id', 'DESC').take(q.limit + 1);
+    const qb = this.repo()
+      .createQueryBuilder('c')
+      .orderBy('c.id', 'DESC')
+      .take(q.limit + 1);
     if (q.status) qb.andWhere('c.status = :status', { status: q.status });
     if (q.cursor) qb.andWhere('c.id < :cursor', { cursor: q.cursor });
     const rows = await qb.getMany();
@@ -193,7 +209,13 @@ export class CampaignsService {
       return await compileNewsletter(content, this.brand);
     } catch (err) {
       if (err instanceof NewsletterRenderError) {
-        throw new AppError(422, 'validation', 'Validation failed', 'The newsletter cannot be rendered', err.errors);
+        throw new AppError(
+          422,
+          'validation',
+          'Validation failed',
+          'The newsletter cannot be rendered',
+          err.errors,
+        );
       }
       throw err;
     }
@@ -201,7 +223,11 @@ export class CampaignsService {
 
   async create(input: CreateCampaignInput): Promise<CampaignView> {
     const preheader = input.preheader || null;
-    await this.compileContent({ subject: input.subject, preheader: preheader ?? undefined, blocks: input.blocks });
+    await this.compileContent({
+      subject: input.subject,
+      preheader: preheader ?? undefined,
+      blocks: input.blocks,
+    });
     const audience = normalizeAudience(input.audience);
     const now = this.clock();
     const row: Omit<Campaign, 'id'> = {
@@ -304,7 +330,10 @@ export class CampaignsService {
    */
   async sendTest(id: number, to: string[]): Promise<{ sent: number }> {
     const c = await this.require(id);
-    const filled = fillNewsletter(await this.renderOf(c), { firstName: null, unsubscribeUrl: this.previewUnsubscribeUrl });
+    const filled = fillNewsletter(await this.renderOf(c), {
+      firstName: null,
+      unsubscribeUrl: this.previewUnsubscribeUrl,
+    });
     const recipients = [...new Set(to)];
     let sent = 0;
     for (const address of recipients) {
@@ -320,7 +349,10 @@ export class CampaignsService {
         sent++;
       } catch (err) {
         if (!(err instanceof MailError)) throw err;
-        this.logger.warn({ campaignId: id, sent, kind: err.kind, code: err.code, responseCode: err.responseCode }, 'test newsletter refused');
+        this.logger.warn(
+          { campaignId: id, sent, kind: err.kind, code: err.code, responseCode: err.responseCode },
+          'test newsletter refused',
+        );
         throw new AppError(
           502,
           'mail-failed',

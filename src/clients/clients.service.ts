@@ -22,10 +22,18 @@ export class ClientsService {
   }
 
   static parseScopes(list: string): Scope[] {
-    const scopes = list.split(',').map((s) => s.trim()).filter(Boolean);
+    const scopes = list
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
     if (scopes.length === 0 || unknown.length) {
-      throw new AppError(400, 'bad-scopes', 'Bad scopes', `scopes must be a comma list of ${SCOPES.join(', ')}`);
+      throw new AppError(
+        400,
+        'bad-scopes',
+        'Bad scopes',
+        `scopes must be a comma list of ${SCOPES.join(', ')}`,
+      );
     }
     return [...new Set(scopes)] as Scope[];
   }
@@ -35,16 +43,28 @@ export class ClientsService {
       throw new AppError(400, 'bad-name', 'Bad name', 'name must be 1-100 of letters, digits, . _ -');
     }
     const existing = await this.repo.findOneBy({ name });
-    if (existing && !existing.revokedAt) throw new AppError(409, 'conflict', 'Conflict', `client "${name}" exists`);
+    if (existing && !existing.revokedAt)
+      throw new AppError(409, 'conflict', 'Conflict', `client "${name}" exists`);
     if (existing) await this.repo.delete({ id: existing.id });
     const token = `kk_${crypto.randomBytes(32).toString('base64url')}`;
-    await this.repo.insert({ name, tokenHash: hash(token), scopes: scopes.join(','), createdAt: new Date(), revokedAt: null });
+    await this.repo.insert({
+      name,
+      tokenHash: hash(token),
+      scopes: scopes.join(','),
+      createdAt: new Date(),
+      revokedAt: null,
+    });
     return token;
   }
 
   async list(): Promise<Array<{ name: string; scopes: string[]; createdAt: Date; revokedAt: Date | null }>> {
     const rows = await this.repo.find({ order: { name: 'ASC' } });
-    return rows.map((r) => ({ name: r.name, scopes: r.scopes.split(','), createdAt: r.createdAt, revokedAt: r.revokedAt }));
+    return rows.map((r) => ({
+      name: r.name,
+      scopes: r.scopes.split(','),
+      createdAt: r.createdAt,
+      revokedAt: r.revokedAt,
+    }));
   }
 
   async revoke(name: string): Promise<boolean> {
@@ -58,7 +78,9 @@ export class ClientsService {
     const hit = this.cache.get(key);
     if (hit && hit.until > Date.now()) return hit.principal;
     const row = await this.repo.findOneBy({ tokenHash: key, revokedAt: IsNull() });
-    const principal = row ? { clientId: row.id, name: row.name, scopes: new Set(row.scopes.split(',') as Scope[]) } : null;
+    const principal = row
+      ? { clientId: row.id, name: row.name, scopes: new Set(row.scopes.split(',') as Scope[]) }
+      : null;
     if (this.cache.size > 1000) this.cache.clear();
     this.cache.set(key, { principal, until: Date.now() + 5000 });
     return principal;

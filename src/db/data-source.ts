@@ -52,7 +52,9 @@ export function createDataSource(
       },
     };
   }
-  return options.type === 'better-sqlite3' ? new SqliteDataSource(options, sqliteLockTimeoutMs) : new DataSource(options);
+  return options.type === 'better-sqlite3'
+    ? new SqliteDataSource(options, sqliteLockTimeoutMs)
+    : new DataSource(options);
 }
 
 /** SQLite's one connection is shared by the whole process: see sqlite-connection-lock.ts. */

@@ -13,7 +13,11 @@ export async function execute(
   params: unknown[] = [],
 ): Promise<{ affected: number; records: Record<string, unknown>[] }> {
   const manager = on instanceof DataSource ? on.manager : on;
-  if (!manager.queryRunner && manager.connection instanceof SqliteDataSource && manager.connection.statements) {
+  if (
+    !manager.queryRunner &&
+    manager.connection instanceof SqliteDataSource &&
+    manager.connection.statements
+  ) {
     return manager.connection.statements.execute(sql, params);
   }
   const own = manager.queryRunner ? undefined : manager.connection.createQueryRunner();

@@ -35,7 +35,11 @@ export class SqliteConnectionLock {
       const timer = setTimeout(() => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(new Error(`SQLite connection still busy after ${this.timeoutMs} ms (is a statement waiting for its own transaction?)`));
+        reject(
+          new Error(
+            `SQLite connection still busy after ${this.timeoutMs} ms (is a statement waiting for its own transaction?)`,
+          ),
+        );
       }, this.timeoutMs);
       this.waiters.push(waiter);
     });
@@ -80,7 +84,10 @@ export class SqliteStatements {
     private readonly cacheSize = 200,
   ) {}
 
-  async execute(sql: string, params: unknown[]): Promise<{ affected: number; records: Record<string, unknown>[] }> {
+  async execute(
+    sql: string,
+    params: unknown[],
+  ): Promise<{ affected: number; records: Record<string, unknown>[] }> {
     const waiting = this.lock.acquire();
     if (waiting) await waiting;
     try {
@@ -113,15 +120,20 @@ export function lockSqliteConnection(ds: DataSource, timeoutMs = 10_000): Sqlite
   // The driver's one shared runner: every statement outside a transaction goes through it.
   const shared = ds.createQueryRunner();
   const query = shared.query.bind(shared) as QueryRunner['query'];
-  shared.query = ((...args: Parameters<QueryRunner['query']>) => lock.run(() => query(...args))) as QueryRunner['query'];
+  shared.query = ((...args: Parameters<QueryRunner['query']>) =>
+    lock.run(() => query(...args))) as QueryRunner['query'];
 
   // Transactions get their own runner (same connection, own transaction state).
   const RunnerClass = shared.constructor as new (driver: DataSource['driver']) => QueryRunner;
   const txRunner = new RunnerClass(ds.driver);
   Object.assign(txRunner, { manager: ds.createEntityManager(txRunner) });
   const transaction = ((...args: unknown[]) =>
-    lock.run(() => (txRunner.manager.transaction as (...a: unknown[]) => Promise<unknown>)(...args))) as TransactionFn;
+    lock.run(() =>
+      (txRunner.manager.transaction as (...a: unknown[]) => Promise<unknown>)(...args),
+    )) as TransactionFn;
   ds.manager.transaction = transaction;
-  const connection = (ds.driver as unknown as { databaseConnection: ConstructorParameters<typeof SqliteStatements>[0] }).databaseConnection;
+  const connection = (
+    ds.driver as unknown as { databaseConnection: ConstructorParameters<typeof SqliteStatements>[0] }
+  ).databaseConnection;
   return new SqliteStatements(connection, lock);
 }

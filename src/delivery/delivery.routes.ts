@@ -5,7 +5,9 @@ import { handler, idParam, parseBody } from '../http/validate';
 import type { DeliveryService } from './delivery.service';
 
 export const sendSchema = z.strictObject({
-  scheduledAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with offset' }).optional(),
+  scheduledAt: z.iso
+    .datetime({ offset: true, message: 'must be an ISO 8601 date-time with offset' })
+    .optional(),
 });
 const emptySchema = z.strictObject({});
 

@@ -36,7 +36,13 @@ export class DeliveryService implements CampaignSource {
   /** Set when a worker runs in this process, so leaving can wait for a handoff in flight. */
   localWorker: { isHandingOff(memberId: number): boolean } | null = null;
 
-  constructor(deps: { dataSource: DataSource; store: DeliveryStore; campaigns: CampaignsService; logger: Logger; clock: Clock }) {
+  constructor(deps: {
+    dataSource: DataSource;
+    store: DeliveryStore;
+    campaigns: CampaignsService;
+    logger: Logger;
+    clock: Clock;
+  }) {
     this.ds = deps.dataSource;
     this.store = deps.store;
     this.campaigns = deps.campaigns;
@@ -52,10 +58,13 @@ export class DeliveryService implements CampaignSource {
 
   async send(id: number, scheduledAt?: Date): Promise<CampaignStats> {
     const c = await this.requireCampaign(id);
-    if (c.status !== 'draft' && c.status !== 'scheduled') throw conflict(`a ${c.status} campaign cannot be sent again`);
+    if (c.status !== 'draft' && c.status !== 'scheduled')
+      throw conflict(`a ${c.status} campaign cannot be sent again`);
     const now = this.clock();
     if (scheduledAt && scheduledAt.getTime() > now.getTime() + 1000) {
-      const ok = await this.campaigns.setStatus(this.ds.manager, id, ['draft', 'scheduled'], 'scheduled', { scheduledAt });
+      const ok = await this.campaigns.setStatus(this.ds.manager, id, ['draft', 'scheduled'], 'scheduled', {
+        scheduledAt,
+      });
       if (!ok) throw conflict('the campaign changed meanwhile');
       this.logger.info({ campaignId: id, scheduledAt: scheduledAt.toISOString() }, 'campaign scheduled');
       return this.stats(id);
@@ -107,12 +116,22 @@ export class DeliveryService implements CampaignSource {
   async stats(id: number): Promise<CampaignStats> {
     const c = await this.requireCampaign(id);
     const n = await this.store.counts(id);
-    return { status: c.status, total: n.total, queued: n.queued + n.sending, sent: n.sent, failed: n.failed, skipped: n.skipped, sending: n.sending };
+    return {
+      status: c.status,
+      total: n.total,
+      queued: n.queued + n.sending,
+      sent: n.sent,
+      failed: n.failed,
+      skipped: n.skipped,
+      sending: n.sending,
+    };
   }
 
   private async completeIfDone(id: number): Promise<void> {
     if (await this.store.hasUnfinished(id)) return;
-    if (await this.campaigns.setStatus(this.ds.manager, id, ['sending'], 'sent', { finishedAt: this.clock() })) {
+    if (
+      await this.campaigns.setStatus(this.ds.manager, id, ['sending'], 'sent', { finishedAt: this.clock() })
+    ) {
       this.logger.info({ campaignId: id }, 'campaign sent');
     }
   }
@@ -129,7 +148,11 @@ export class DeliveryService implements CampaignSource {
   }
 
   async housekeeping(): Promise<void> {
-    const due = await execute(this.ds, `SELECT id FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= ?`, [toDbTime(this.clock())]);
+    const due = await execute(
+      this.ds,
+      `SELECT id FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= ?`,
+      [toDbTime(this.clock())],
+    );
     for (const r of due.records) await this.start(Number(r.id), ['scheduled']);
     for (const id of await this.sendingCampaignIds()) await this.completeIfDone(id);
   }

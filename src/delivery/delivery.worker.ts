@@ -137,7 +137,10 @@ export class DeliveryWorker implements Job {
         // Typically the database went away mid-delivery. Let go of the row: its lease runs out and
         // it is retaken; if SMTP had accepted it, that is the documented in-flight window.
         this.held.delete(item.id);
-        this.logger.error({ campaignId: item.campaignId, err: String((err as Error)?.message ?? err) }, 'delivery step failed');
+        this.logger.error(
+          { campaignId: item.campaignId, err: String((err as Error)?.message ?? err) },
+          'delivery step failed',
+        );
         await sleep(500);
       }
     }
@@ -170,7 +173,13 @@ export class DeliveryWorker implements Job {
         const ids = [...this.activeCampaigns];
         // Half a second of this worker's share of the rate, at least two per connection.
         const size = Math.max(this.opts.concurrency * 2, Math.min(200, Math.ceil(this.limiter.rate / 2)));
-        const claimed = await this.store.claim(this.workerId, ids, size - this.buffer.length, this.clock(), this.opts.leaseMs);
+        const claimed = await this.store.claim(
+          this.workerId,
+          ids,
+          size - this.buffer.length,
+          this.clock(),
+          this.opts.leaseMs,
+        );
         for (const c of claimed) this.held.add(c.id);
         this.buffer.push(...claimed);
         return claimed.length > 0;
@@ -201,7 +210,11 @@ export class DeliveryWorker implements Job {
     // The re-check: the last read before handoff. Someone who left or was restricted gets nothing.
     const r = await this.recheck.check(item.memberId);
     if (!r || r.status !== 'active' || !r.email) {
-      return this.settleOutcome({ id: item.id, state: 'skipped', error: r ? `member ${r.status}` : 'erased' });
+      return this.settleOutcome({
+        id: item.id,
+        state: 'skipped',
+        error: r ? `member ${r.status}` : 'erased',
+      });
     }
     this.handingOff.set(r.memberId, (this.handingOff.get(r.memberId) ?? 0) + 1);
     try {
@@ -229,7 +242,10 @@ export class DeliveryWorker implements Job {
 
   private async handleFailure(item: ClaimedDelivery, err: unknown): Promise<void> {
     const now = this.clock();
-    const unavailable = err instanceof MailError && err.kind === 'transient' && (err.responseCode === undefined || err.code === 'ECLOSED');
+    const unavailable =
+      err instanceof MailError &&
+      err.kind === 'transient' &&
+      (err.responseCode === undefined || err.code === 'ECLOSED');
     this.metrics?.smtpError(unavailable ? 'unavailable' : err instanceof MailError ? err.kind : 'permanent');
     if (err instanceof MailError && err.kind === 'transient') {
       if (unavailable) {
@@ -237,24 +253,48 @@ export class DeliveryWorker implements Job {
         // The loops fail together; only the first failure of an outage lengthens the wait.
         if (Date.now() >= this.outageUntil) {
           this.outageUntil = Date.now() + this.outageDelayMs;
-          this.logger.warn({ campaignId: item.campaignId, delayMs: this.outageDelayMs, error: err.message }, 'SMTP unavailable; holding deliveries');
+          this.logger.warn(
+            { campaignId: item.campaignId, delayMs: this.outageDelayMs, error: err.message },
+            'SMTP unavailable; holding deliveries',
+          );
           this.outageDelayMs = Math.min(this.outageDelayMs * 2, 30_000);
         }
-        await this.store.retryLater(this.workerId, [item.id], new Date(now.getTime() + (this.outageUntil - Date.now())), err.message, false, now);
+        await this.store.retryLater(
+          this.workerId,
+          [item.id],
+          new Date(now.getTime() + (this.outageUntil - Date.now())),
+          err.message,
+          false,
+          now,
+        );
         this.held.delete(item.id);
         return;
       }
       const attempts = item.attempts + 1;
       if (attempts < this.opts.maxAttempts) {
         const delay = this.opts.retryBaseMs * 2 ** (attempts - 1);
-        await this.store.retryLater(this.workerId, [item.id], new Date(now.getTime() + delay), err.message, true, now);
+        await this.store.retryLater(
+          this.workerId,
+          [item.id],
+          new Date(now.getTime() + delay),
+          err.message,
+          true,
+          now,
+        );
         this.held.delete(item.id);
         return;
       }
-      return this.settleOutcome({ id: item.id, state: 'failed', error: `gave up after ${attempts} attempts: ${err.message}` });
+      return this.settleOutcome({
+        id: item.id,
+        state: 'failed',
+        error: `gave up after ${attempts} attempts: ${err.message}`,
+      });
     }
     const message = err instanceof Error ? err.message : String(err);
-    this.logger.warn({ campaignId: item.campaignId, memberId: item.memberId, error: message }, 'delivery failed');
+    this.logger.warn(
+      { campaignId: item.campaignId, memberId: item.memberId, error: message },
+      'delivery failed',
+    );
     this.settleOutcome({ id: item.id, state: 'failed', error: message });
   }
 

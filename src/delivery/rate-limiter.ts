@@ -7,7 +7,10 @@ export class RateLimiter {
   private last: number;
   private ratePerSec: number;
 
-  constructor(ratePerSec: number, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    ratePerSec: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.ratePerSec = ratePerSec;
     this.tokens = Math.min(1, ratePerSec);
     this.last = now();

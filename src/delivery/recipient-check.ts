@@ -38,7 +38,8 @@ export class RecipientCheck {
       this.asked = new Map();
       try {
         const found = await this.read([...batch.keys()]);
-        for (const [memberId, waiters] of batch) for (const w of waiters) w.resolve(found.get(memberId) ?? null);
+        for (const [memberId, waiters] of batch)
+          for (const w of waiters) w.resolve(found.get(memberId) ?? null);
       } catch (err) {
         for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
       }

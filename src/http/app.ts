@@ -23,7 +23,15 @@ export function createApp(c: Container): Express {
   app.set('trust proxy', false);
   app.use(
     helmet({
-      contentSecurityPolicy: { directives: { 'default-src': ["'none'"], 'style-src': ["'unsafe-inline'"], 'img-src': ['https:', 'data:'], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"] } },
+      contentSecurityPolicy: {
+        directives: {
+          'default-src': ["'none'"],
+          'style-src': ["'unsafe-inline'"],
+          'img-src': ['https:', 'data:'],
+          'form-action': ["'self'"],
+          'frame-ancestors': ["'none'"],
+        },
+      },
     }),
   );
   app.use(accessLog(c));
@@ -79,12 +87,17 @@ function problemHandler(c: Container): ErrorRequestHandler {
   return (err, req, res, _next) => {
     let e: AppError;
     if (err instanceof AppError) e = err;
-    else if (err?.type === 'entity.parse.failed') e = new AppError(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON');
-    else if (err?.type === 'entity.too.large') e = new AppError(413, 'too-large', 'Payload too large', 'The body is too large');
+    else if (err?.type === 'entity.parse.failed')
+      e = new AppError(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON');
+    else if (err?.type === 'entity.too.large')
+      e = new AppError(413, 'too-large', 'Payload too large', 'The body is too large');
     else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500)
       e = new AppError(err.status, 'bad-request', 'Bad request', 'The request could not be read');
     else {
-      c.logger.error({ err: { message: String(err?.message ?? err), stack: err?.stack }, route: routeOf(req) }, 'unhandled error');
+      c.logger.error(
+        { err: { message: String(err?.message ?? err), stack: err?.stack }, route: routeOf(req) },
+        'unhandled error',
+      );
       e = new AppError(500, 'internal', 'Internal server error', 'Something went wrong; it has been logged');
     }
     res
@@ -104,9 +117,17 @@ function problemHandler(c: Container): ErrorRequestHandler {
 
 function pageErrorHandler(c: Container): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
-    if (status === 500) c.logger.error({ err: { message: String(err?.message ?? err), stack: err?.stack }, route: routeOf(req) }, 'unhandled error');
-    res.status(status).type('text/plain').send(status === 500 ? 'Noe gikk galt. Prøv igjen senere.' : 'Ugyldig forespørsel.');
+    const status =
+      typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500)
+      c.logger.error(
+        { err: { message: String(err?.message ?? err), stack: err?.stack }, route: routeOf(req) },
+        'unhandled error',
+      );
+    res
+      .status(status)
+      .type('text/plain')
+      .send(status === 500 ? 'Noe gikk galt. Prøv igjen senere.' : 'Ugyldig forespørsel.');
   };
 }
 
@@ -123,7 +144,10 @@ function accessLog(c: Container): RequestHandler {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       const route = routeOf(req);
       c.metrics.observeHttp(req.method, route, res.statusCode, ms);
-      c.logger.debug({ method: req.method, route, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'http');
+      c.logger.debug(
+        { method: req.method, route, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        'http',
+      );
     });
     next();
   };

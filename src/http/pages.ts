@@ -4,7 +4,13 @@ import { escapeHtml, fillTemplate, readTemplate } from '../templates';
 export { escapeHtml };
 
 /** Sends a Norwegian page. `body` is markup the caller built with escapeHtml for every value. */
-export function sendPage(res: Response, status: number, title: string, body: string, privacyContact: string): void {
+export function sendPage(
+  res: Response,
+  status: number,
+  title: string,
+  body: string,
+  privacyContact: string,
+): void {
   res
     .status(status)
     .type('html')

@@ -5,7 +5,11 @@ import type { RequestHandler } from 'express';
  * Fixed-window limiter for the public pages, keyed by route and token, never by IP: the
  * policy promises visitor IPs are not kept. Keys are hashed so no token sits in memory either.
  */
-export function limitPerToken(opts: { windowMs: number; max: number; onLimit: RequestHandler }): RequestHandler {
+export function limitPerToken(opts: {
+  windowMs: number;
+  max: number;
+  onLimit: RequestHandler;
+}): RequestHandler {
   const hits = new Map<string, { count: number; resetAt: number }>();
   return (req, res, next) => {
     const now = Date.now();

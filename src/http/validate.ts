@@ -20,20 +20,34 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infe
   const structural = result.error.issues.some(
     (i) => i.code === 'unrecognized_keys' || (i.code === 'invalid_type' && i.path.length === 0),
   );
-  if (structural) throw new AppError(400, 'bad-request', 'Bad request', 'The body has unknown fields or the wrong shape', errors);
+  if (structural)
+    throw new AppError(
+      400,
+      'bad-request',
+      'Bad request',
+      'The body has unknown fields or the wrong shape',
+      errors,
+    );
   throw new AppError(422, 'validation', 'Validation failed', 'Some fields are invalid', errors);
 }
 
 export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
   const result = schema.safeParse(query ?? {});
   if (result.success) return result.data;
-  throw new AppError(400, 'bad-query', 'Bad query', 'Some query parameters are invalid', zodErrors(result.error));
+  throw new AppError(
+    400,
+    'bad-query',
+    'Bad query',
+    'Some query parameters are invalid',
+    zodErrors(result.error),
+  );
 }
 
 /** Route params that are numeric ids; anything else is a 404, not a 500. */
 export function idParam(value: string | string[] | undefined, what: string): number {
   const s = Array.isArray(value) ? value[0] : value;
-  if (!s || !/^[1-9][0-9]{0,9}$/.test(s) || Number(s) > 2147483647) throw new AppError(404, 'not-found', 'Not found', `${what} not found`);
+  if (!s || !/^[1-9][0-9]{0,9}$/.test(s) || Number(s) > 2147483647)
+    throw new AppError(404, 'not-found', 'Not found', `${what} not found`);
   return Number(s);
 }
 

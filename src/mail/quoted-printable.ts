@@ -79,7 +79,8 @@ export class PreEncodedText<S extends string> {
         continue;
       }
       let line = '';
-      for (const piece of chunk.line) line += typeof piece === 'string' ? piece : values[piece.slot].replace(/[\r\n]+/g, ' ');
+      for (const piece of chunk.line)
+        line += typeof piece === 'string' ? piece : values[piece.slot].replace(/[\r\n]+/g, ' ');
       out[i] = encodeLine(line);
     }
     return out.join('\r\n');

@@ -45,7 +45,10 @@ export function dkimOptions(dkim: DkimKey | undefined) {
 /** The one place an `OutgoingMail` becomes a nodemailer message, so SMTP and .eml files get the same MIME. */
 export function toMessageOptions(mail: OutgoingMail, from: string): SendMailOptions {
   const body = mail.encoded
-    ? { text: { raw: quotedPrintablePart('text/plain', mail.encoded.text) }, html: { raw: quotedPrintablePart('text/html', mail.encoded.html) } }
+    ? {
+        text: { raw: quotedPrintablePart('text/plain', mail.encoded.text) },
+        html: { raw: quotedPrintablePart('text/html', mail.encoded.html) },
+      }
     : { text: mail.text, html: mail.html };
   return {
     from,
@@ -141,12 +144,16 @@ export class SmtpMailer implements Mailer {
 
   private startWatchdog(): void {
     if (this.watchdog) return;
-    this.watchdog = setInterval(() => {
-      const now = Date.now();
-      for (const entry of this.inFlight.values()) {
-        if (entry.deadline <= now && !entry.abort.signal.aborted) entry.abort.abort(new Error(`send took longer than ${this.sendTimeout} ms`));
-      }
-    }, Math.min(1000, Math.max(10, this.sendTimeout / 4)));
+    this.watchdog = setInterval(
+      () => {
+        const now = Date.now();
+        for (const entry of this.inFlight.values()) {
+          if (entry.deadline <= now && !entry.abort.signal.aborted)
+            entry.abort.abort(new Error(`send took longer than ${this.sendTimeout} ms`));
+        }
+      },
+      Math.min(1000, Math.max(10, this.sendTimeout / 4)),
+    );
     this.watchdog.unref();
   }
 

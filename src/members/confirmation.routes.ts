@@ -24,7 +24,8 @@ export function confirmationRoutes(deps: { members: MembersService; config: Conf
   const limit = limitPerToken({
     windowMs: 60_000,
     max: 20,
-    onLimit: (_req, res) => page(res, 429, 'For mange forsøk', '<h1>For mange forsøk</h1><p>Vent litt og prøv igjen.</p>'),
+    onLimit: (_req, res) =>
+      page(res, 429, 'For mange forsøk', '<h1>For mange forsøk</h1><p>Vent litt og prøv igjen.</p>'),
   });
 
   r.get(

@@ -19,7 +19,11 @@ export class ConsentTexts {
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.txt'))) {
       const text = fs.readFileSync(path.join(dir, file), 'utf8');
       const version = file.slice(0, -'.txt'.length);
-      this.byVersion.set(version, { version, text, sha256: crypto.createHash('sha256').update(text).digest('hex') });
+      this.byVersion.set(version, {
+        version,
+        text,
+        sha256: crypto.createHash('sha256').update(text).digest('hex'),
+      });
     }
   }
 

@@ -24,8 +24,18 @@ export interface Member {
   leftAt: Date | null;
 }
 
-const time = (name: string, nullable = false) => ({ name, type: 'datetime' as const, precision: 3, nullable });
-const str = (name: string, length: number, nullable = true) => ({ name, type: 'varchar' as const, length, nullable });
+const time = (name: string, nullable = false) => ({
+  name,
+  type: 'datetime' as const,
+  precision: 3,
+  nullable,
+});
+const str = (name: string, length: number, nullable = true) => ({
+  name,
+  type: 'varchar' as const,
+  length,
+  nullable,
+});
 
 export const MemberEntity = new EntitySchema<Member>({
   name: 'Member',

@@ -17,7 +17,11 @@ import type { LeaveChannel, ListQuery, RectifyInput, SignUpInput } from './membe
 /** What leaving or erasure means to another room (deliveries, tokens, request log), done in the same transaction. */
 export interface MemberDataParticipant {
   /** Remove or unlink this member's data. `email` is the normalised address, for rooms that hold it. */
-  forget(manager: EntityManager, member: { id: number; email: string }, mode: 'leave' | 'erase'): Promise<void>;
+  forget(
+    manager: EntityManager,
+    member: { id: number; email: string },
+    mode: 'leave' | 'erase',
+  ): Promise<void>;
   /** After commit: wait for anything in flight to this member (a send already handed to SMTP). */
   settle?(memberId: number): Promise<void>;
   /** This room's part of the member's data export (art. 15/20), keyed by `name`. */
@@ -140,7 +144,10 @@ export class MembersService {
       try {
         const result = await this.ds.transaction((manager) => this.signUpIn(manager, input, text));
         if (result.queuedMail) this.outbox.kick();
-        this.logger.info({ memberId: result.member.id, created: result.created, source: input.source }, 'sign-up');
+        this.logger.info(
+          { memberId: result.member.id, created: result.created, source: input.source },
+          'sign-up',
+        );
         return { member: presentMember(result.member), created: result.created };
       } catch (err) {
         if (attempt < 3 && (isDuplicateKeyError(err) || isLockConflict(err))) continue;
@@ -169,7 +176,10 @@ export class MembersService {
       await this.appendEvent(manager, existing.id, 'signup', consent);
       let queuedMail = false;
       if (existing.status === 'pending') {
-        const waiting = await manager.query('SELECT 1 AS x FROM mail_outbox WHERE member_id = ? AND kind = ?', [existing.id, 'confirmation']);
+        const waiting = await manager.query(
+          'SELECT 1 AS x FROM mail_outbox WHERE member_id = ? AND kind = ?',
+          [existing.id, 'confirmation'],
+        );
         if (waiting.length === 0) {
           await this.outbox.enqueue(manager, existing.id, 'confirmation');
           queuedMail = true;
@@ -225,7 +235,12 @@ export class MembersService {
   }
 
   /** Public for other rooms (privacy) that record events in their own transaction. */
-  recordEvent(manager: EntityManager, memberId: number | null, type: ConsentEventType, channel?: string): Promise<void> {
+  recordEvent(
+    manager: EntityManager,
+    memberId: number | null,
+    type: ConsentEventType,
+    channel?: string,
+  ): Promise<void> {
     return this.appendEvent(manager, memberId, type, { channel: channel ?? null });
   }
 
@@ -247,7 +262,10 @@ export class MembersService {
   }
 
   async list(q: ListQuery): Promise<{ items: MemberView[]; nextCursor: string | null }> {
-    const qb = this.repo().createQueryBuilder('m').orderBy('m.id', 'ASC').take(q.limit + 1);
+    const qb = this.repo()
+      .createQueryBuilder('m')
+      .orderBy('m.id', 'ASC')
+      .take(q.limit + 1);
     if (q.status) qb.andWhere('m.status = :status', { status: q.status });
     if (q.source) qb.andWhere('m.source = :source', { source: q.source });
     if (q.partnerId) qb.andWhere('m.partner_id = :partnerId', { partnerId: q.partnerId });
@@ -264,7 +282,8 @@ export class MembersService {
     return this.ds.transaction(async (manager) => {
       const m = await this.repo(manager).findOneBy({ id });
       if (!m) throw notFound('member');
-      if (!m.email) throw new AppError(409, 'conflict', 'Conflict', 'the member has left; nothing is held to rectify');
+      if (!m.email)
+        throw new AppError(409, 'conflict', 'Conflict', 'the member has left; nothing is held to rectify');
       const changes: Partial<Member> = { updatedAt: this.clock() };
       if (patch.firstName !== undefined) changes.firstName = patch.firstName;
       if (patch.lastName !== undefined) changes.lastName = patch.lastName;
@@ -344,7 +363,10 @@ export class MembersService {
       'INSERT INTO member_tokens (member_id, purpose, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
       [memberId, 'confirm', hash, toDbTime(now), toDbTime(new Date(now.getTime() + CONFIRM_TTL_MS))],
     );
-    const values = { confirmUrl: `${this.config.publicUrl}/c/${token}`, privacyContact: this.config.privacyContact };
+    const values = {
+      confirmUrl: `${this.config.publicUrl}/c/${token}`,
+      privacyContact: this.config.privacyContact,
+    };
     return {
       to: m.email,
       subject: 'Bekreft medlemskapet ditt i Sothys Kundeklubb',
@@ -359,7 +381,11 @@ export class MembersService {
     return row ? 'valid' : 'invalid';
   }
 
-  private async findToken(manager: EntityManager, token: string, purpose: string): Promise<{ id: number; member_id: number } | null> {
+  private async findToken(
+    manager: EntityManager,
+    token: string,
+    purpose: string,
+  ): Promise<{ id: number; member_id: number } | null> {
     if (typeof token !== 'string' || token.length < 20 || token.length > 200) return null;
     const rows = await manager.query(
       'SELECT id, member_id FROM member_tokens WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?',
@@ -403,6 +429,8 @@ export class MembersService {
 }
 
 function isLockConflict(err: unknown): boolean {
-  const code = (err as { driverError?: { code?: string }; code?: string })?.driverError?.code ?? (err as { code?: string })?.code;
+  const code =
+    (err as { driverError?: { code?: string }; code?: string })?.driverError?.code ??
+    (err as { code?: string })?.code;
   return code === 'ER_LOCK_DEADLOCK' || code === 'SQLITE_BUSY';
 }

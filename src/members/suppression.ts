@@ -19,7 +19,11 @@ export class Suppression {
     const exists = await manager.query('SELECT 1 AS x FROM suppressions WHERE email_hmac = ?', [h]);
     if (exists.length === 0) {
       try {
-        await manager.query('INSERT INTO suppressions (email_hmac, reason, created_at) VALUES (?, ?, ?)', [h, reason, toDbTime(now)]);
+        await manager.query('INSERT INTO suppressions (email_hmac, reason, created_at) VALUES (?, ?, ?)', [
+          h,
+          reason,
+          toDbTime(now),
+        ]);
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
       }
@@ -28,7 +32,9 @@ export class Suppression {
   }
 
   async isSuppressed(manager: EntityManager, normalisedEmail: string): Promise<boolean> {
-    const rows = await manager.query('SELECT 1 AS x FROM suppressions WHERE email_hmac = ?', [this.hmac(normalisedEmail)]);
+    const rows = await manager.query('SELECT 1 AS x FROM suppressions WHERE email_hmac = ?', [
+      this.hmac(normalisedEmail),
+    ]);
     return rows.length > 0;
   }
 

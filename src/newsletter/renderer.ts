@@ -369,7 +369,10 @@ export function fillNewsletter(
   return { subject: compiled.subject, html: joinPlan(html, v.html), text: joinPlan(text, v.text) };
 }
 
-const encodedPlans = new WeakMap<CompiledNewsletter, { html: PreEncodedText<Slot>; text: PreEncodedText<Slot> }>();
+const encodedPlans = new WeakMap<
+  CompiledNewsletter,
+  { html: PreEncodedText<Slot>; text: PreEncodedText<Slot> }
+>();
 
 /**
  * Once per recipient, ready for the wire: the same html and text as `fillNewsletter`, quoted-printable
@@ -382,9 +385,15 @@ export function encodeNewsletter(
   let plan = encodedPlans.get(compiled);
   if (!plan) {
     const { html, text } = plansOf(compiled);
-    plan = { html: PreEncodedText.fromPlan(html.parts, html.slots), text: PreEncodedText.fromPlan(text.parts, text.slots) };
+    plan = {
+      html: PreEncodedText.fromPlan(html.parts, html.slots),
+      text: PreEncodedText.fromPlan(text.parts, text.slots),
+    };
     encodedPlans.set(compiled, plan);
   }
   const v = slotValues(values);
-  return { subject: compiled.subject, encoded: { html: plan.html.fill(v.html), text: plan.text.fill(v.text) } };
+  return {
+    subject: compiled.subject,
+    encoded: { html: plan.html.fill(v.html), text: plan.text.fill(v.text) },
+  };
 }

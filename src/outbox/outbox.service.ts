@@ -64,11 +64,12 @@ export class OutboxService {
   /** Sends what is due; returns how many were sent. */
   async processDue(limit = 50): Promise<number> {
     const now = this.clock();
-    const rows: Array<{ id: number; member_id: number; kind: string; attempts: number }> = await this.ds.query(
-      `SELECT id, member_id, kind, attempts FROM mail_outbox
+    const rows: Array<{ id: number; member_id: number; kind: string; attempts: number }> =
+      await this.ds.query(
+        `SELECT id, member_id, kind, attempts FROM mail_outbox
        WHERE next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ${Number(limit)}`,
-      [toDbTime(now), toDbTime(now)],
-    );
+        [toDbTime(now), toDbTime(now)],
+      );
     let sent = 0;
     for (const row of rows) {
       if (await this.lease(row.id, now)) sent += (await this.sendOne(row)) ? 1 : 0;
@@ -86,7 +87,12 @@ export class OutboxService {
     return (result.affected ?? 0) === 1;
   }
 
-  private async sendOne(row: { id: number; member_id: number; kind: string; attempts: number }): Promise<boolean> {
+  private async sendOne(row: {
+    id: number;
+    member_id: number;
+    kind: string;
+    attempts: number;
+  }): Promise<boolean> {
     const composer = this.composers.get(row.kind);
     try {
       const mail = composer ? await composer(Number(row.member_id)) : null;
@@ -99,24 +105,32 @@ export class OutboxService {
       const permanent = err instanceof MailError && err.kind === 'permanent';
       const message = err instanceof Error ? err.message.slice(0, 500) : 'unknown error';
       if (permanent || attempts >= MAX_ATTEMPTS) {
-        this.logger.error({ memberId: row.member_id, kind: row.kind, attempts, error: message }, 'transactional mail given up');
+        this.logger.error(
+          { memberId: row.member_id, kind: row.kind, attempts, error: message },
+          'transactional mail given up',
+        );
         await this.ds.query('DELETE FROM mail_outbox WHERE id = ?', [row.id]);
         return false;
       }
       const delayMs = Math.min(30_000 * 2 ** (attempts - 1), 3_600_000);
-      await this.ds.query('UPDATE mail_outbox SET attempts = ?, next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?', [
-        attempts,
-        toDbTime(new Date(this.clock().getTime() + delayMs)),
-        message,
-        row.id,
-      ]);
-      this.logger.warn({ memberId: row.member_id, kind: row.kind, attempts, error: message }, 'transactional mail will be retried');
+      await this.ds.query(
+        'UPDATE mail_outbox SET attempts = ?, next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?',
+        [attempts, toDbTime(new Date(this.clock().getTime() + delayMs)), message, row.id],
+      );
+      this.logger.warn(
+        { memberId: row.member_id, kind: row.kind, attempts, error: message },
+        'transactional mail will be retried',
+      );
       return false;
     }
   }
 
-  async pending(): Promise<Array<{ memberId: number; kind: string; attempts: number; nextAttemptAt: Date | null }>> {
-    const rows = await this.ds.query('SELECT member_id, kind, attempts, next_attempt_at FROM mail_outbox ORDER BY id');
+  async pending(): Promise<
+    Array<{ memberId: number; kind: string; attempts: number; nextAttemptAt: Date | null }>
+  > {
+    const rows = await this.ds.query(
+      'SELECT member_id, kind, attempts, next_attempt_at FROM mail_outbox ORDER BY id',
+    );
     return rows.map((r: Record<string, unknown>) => ({
       memberId: Number(r.member_id),
       kind: String(r.kind),

@@ -3,7 +3,10 @@ import { audienceFilter } from '../../src/campaigns/campaigns.service';
 describe('audienceFilter', () => {
   it('is every active member when there is no audience or only empty lists', () => {
     expect(audienceFilter(null)).toEqual({ sql: "m.status = 'active'", params: [] });
-    expect(audienceFilter({ sources: [], partnerIds: [] }, 'mem')).toEqual({ sql: "mem.status = 'active'", params: [] });
+    expect(audienceFilter({ sources: [], partnerIds: [] }, 'mem')).toEqual({
+      sql: "mem.status = 'active'",
+      params: [],
+    });
   });
 
   it('narrows by each list given, with one placeholder per distinct value', () => {

@@ -16,10 +16,17 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
 
   const auth = (token?: string) => `Bearer ${token ?? t.tokens.campaigns}`;
   const post = (path: string, body: unknown, token?: string) =>
-    request(t.app).post(`/v1/campaigns${path}`).set('authorization', auth(token)).send(body as object);
+    request(t.app)
+      .post(`/v1/campaigns${path}`)
+      .set('authorization', auth(token))
+      .send(body as object);
   const patch = (path: string, body: unknown) =>
-    request(t.app).patch(`/v1/campaigns${path}`).set('authorization', auth()).send(body as object);
-  const get = (path: string, token?: string) => request(t.app).get(`/v1/campaigns${path}`).set('authorization', auth(token));
+    request(t.app)
+      .patch(`/v1/campaigns${path}`)
+      .set('authorization', auth())
+      .send(body as object);
+  const get = (path: string, token?: string) =>
+    request(t.app).get(`/v1/campaigns${path}`).set('authorization', auth(token));
 
   async function createCampaign(overrides: Record<string, unknown> = {}): Promise<number> {
     const r = await post('', buildCampaign(overrides));
@@ -39,7 +46,10 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
   }
 
   async function signUpMember(overrides: Record<string, unknown>): Promise<{ id: number; email: string }> {
-    const r = await request(t.app).post('/v1/members').set('authorization', `Bearer ${t.tokens.app}`).send(buildSignUp(overrides));
+    const r = await request(t.app)
+      .post('/v1/members')
+      .set('authorization', `Bearer ${t.tokens.app}`)
+      .send(buildSignUp(overrides));
     expect(r.status).toBe(201);
     expect(r.body.status).toBe('active');
     return { id: r.body.id, email: r.body.email };
@@ -121,7 +131,13 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
         blocks: [{ type: 'news', title: 'Bare én nyhet', body: 'Kort.' }],
       });
       expect(r.status).toBe(200);
-      expect(r.body).toMatchObject({ id, status: 'draft', subject: 'Nytt emne', preheader: null, name: 'Desember' });
+      expect(r.body).toMatchObject({
+        id,
+        status: 'draft',
+        subject: 'Nytt emne',
+        preheader: null,
+        name: 'Desember',
+      });
       expect(r.body.blocks).toEqual([{ type: 'news', title: 'Bare én nyhet', body: 'Kort.' }]);
       expect(Date.parse(r.body.updatedAt)).toBeGreaterThan(Date.parse(r.body.createdAt));
       const html = await previewOf(id);
@@ -143,7 +159,9 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
       }
       expect((await get(`/${id}`)).body.subject).toBe('Julekalender hos Sothys');
       // setStatus is conditional: from a state not listed it changes nothing.
-      expect(await t.c.campaigns.setStatus(t.c.dataSource.manager, id, ['draft', 'scheduled'], 'sending')).toBe(false);
+      expect(
+        await t.c.campaigns.setStatus(t.c.dataSource.manager, id, ['draft', 'scheduled'], 'sending'),
+      ).toBe(false);
       expect((await get(`/${id}`)).body.status).toBe('cancelled');
     });
 
@@ -170,7 +188,10 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
     const withBlocks = (...blocks: unknown[]) => buildCampaign({ blocks });
 
     it('refuses a javascript: link with 422 and the field path', async () => {
-      const r = await post('', withBlocks({ type: 'news', title: 'X', link: { url: 'javascript:alert(1)', label: 'Klikk' } }));
+      const r = await post(
+        '',
+        withBlocks({ type: 'news', title: 'X', link: { url: 'javascript:alert(1)', label: 'Klikk' } }),
+      );
       expect(r.status).toBe(422);
       expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(r.body.errors).toEqual([{ path: 'blocks.0.link.url', message: expect.stringMatching(/http/) }]);
@@ -180,7 +201,10 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
     });
 
     it('refuses an unknown block type with 422', async () => {
-      const r = await post('', withBlocks({ type: 'news', title: 'OK' }, { type: 'poll', title: 'Hva liker du?' }));
+      const r = await post(
+        '',
+        withBlocks({ type: 'news', title: 'OK' }, { type: 'poll', title: 'Hva liker du?' }),
+      );
       expect(r.status).toBe(422);
       expect(r.body.errors[0].path).toBe('blocks.1.type');
     });
@@ -188,16 +212,30 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
     it('refuses a start time in the wrong format with 422 at blocks.N.startsAt', async () => {
       const r = await post(
         '',
-        withBlocks({ type: 'news', title: 'OK' }, { type: 'activity', title: 'Kveld', startsAt: '03.12.2026 18:00' }),
+        withBlocks(
+          { type: 'news', title: 'OK' },
+          { type: 'activity', title: 'Kveld', startsAt: '03.12.2026 18:00' },
+        ),
       );
       expect(r.status).toBe(422);
-      expect(r.body.errors).toEqual([{ path: 'blocks.1.startsAt', message: expect.stringContaining('ISO 8601') }]);
+      expect(r.body.errors).toEqual([
+        { path: 'blocks.1.startsAt', message: expect.stringContaining('ISO 8601') },
+      ]);
     });
 
     it('refuses a missing title and a bad validUntil with their paths', async () => {
-      const r = await post('', withBlocks({ type: 'news', body: 'Uten tittel' }, { type: 'offer', title: 'T', validUntil: '24.12.2026' }));
+      const r = await post(
+        '',
+        withBlocks(
+          { type: 'news', body: 'Uten tittel' },
+          { type: 'offer', title: 'T', validUntil: '24.12.2026' },
+        ),
+      );
       expect(r.status).toBe(422);
-      expect(r.body.errors.map((e: { path: string }) => e.path)).toEqual(['blocks.0.title', 'blocks.1.validUntil']);
+      expect(r.body.errors.map((e: { path: string }) => e.path)).toEqual([
+        'blocks.0.title',
+        'blocks.1.validUntil',
+      ]);
     });
 
     it('refuses unknown fields with 400, at the top, in a block and in the audience', async () => {
@@ -215,14 +253,18 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
 
     it('refuses a missing subject, an unknown source and no blocks with 422', async () => {
       expect((await post('', buildCampaign({ subject: undefined }))).status).toBe(422);
-      expect((await post('', buildCampaign({ audience: { sources: ['fax'] } }))).body.errors[0].path).toBe('audience.sources.0');
+      expect((await post('', buildCampaign({ audience: { sources: ['fax'] } }))).body.errors[0].path).toBe(
+        'audience.sources.0',
+      );
       expect((await post('', buildCampaign({ blocks: [] }))).status).toBe(422);
     });
 
     it('refuses a bad PATCH and keeps the draft as it was', async () => {
       const id = await createCampaign();
       before += 1;
-      const bad = await patch(`/${id}`, { blocks: [{ type: 'news', title: 'X', link: { url: 'javascript:x', label: 'y' } }] });
+      const bad = await patch(`/${id}`, {
+        blocks: [{ type: 'news', title: 'X', link: { url: 'javascript:x', label: 'y' } }],
+      });
       expect(bad.status).toBe(422);
       expect(bad.body.errors[0].path).toBe('blocks.0.link.url');
       expect((await patch(`/${id}`, { status: 'sent' })).status).toBe(400);
@@ -249,7 +291,9 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
       expect(html).toContain('torsdag 3. desember kl. 18.00');
       expect(html).toContain('Karl Johans gate 1, Oslo');
       expect(html).toContain('src="https://sothys.no/bilder/kveld.jpg"');
-      expect(html).toContain('<p>Velkommen til en kveld med hudpleie.</p><p>Vi byr på te og smaksprøver.</p>');
+      expect(html).toContain(
+        '<p>Velkommen til en kveld med hudpleie.</p><p>Vi byr på te og smaksprøver.</p>',
+      );
       expect(html).toContain('href="https://sothys.no/kveld?by=oslo&amp;dato=3"');
       expect(html).toContain('Meld deg på');
       // news
@@ -362,14 +406,22 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
       const html = await previewOf(id);
       const text = await previewOf(id, 'text');
       // The only per-recipient value that differs: the greeting (test mail has no name).
-      const normalise = (s: string) => s.replace(/\r\n/g, '\n').replace(/Hei( Kari)?,/, 'Hei {name},').trimEnd();
+      const normalise = (s: string) =>
+        s
+          .replace(/\r\n/g, '\n')
+          .replace(/Hei( Kari)?,/, 'Hei {name},')
+          .trimEnd();
       for (const mail of t.peer.mails) {
         const parsed = mail.parsed;
         expect(parsed.subject).toBe('[TEST] Julekalender hos Sothys');
         expect(parsed.headers.get('x-kundeklubb-test')).toBe('yes');
         // The same one-click headers a member's mail has, pointing at the dummy link.
-        expect(mail.raw.match(/^List-Unsubscribe:.*$/gim)).toEqual([`List-Unsubscribe: <${PREVIEW_UNSUBSCRIBE_URL}>`]);
-        expect(mail.raw.match(/^List-Unsubscribe-Post:.*$/gim)).toEqual(['List-Unsubscribe-Post: List-Unsubscribe=One-Click']);
+        expect(mail.raw.match(/^List-Unsubscribe:.*$/gim)).toEqual([
+          `List-Unsubscribe: <${PREVIEW_UNSUBSCRIBE_URL}>`,
+        ]);
+        expect(mail.raw.match(/^List-Unsubscribe-Post:.*$/gim)).toEqual([
+          'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+        ]);
         expect(parsed.html).toContain('Hei,');
         expect(normalise(parsed.html as string)).toBe(normalise(html));
         expect(normalise(parsed.text as string)).toBe(normalise(text));
@@ -453,7 +505,10 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
       expect(await countByBody(null)).toBe(await count(''));
       expect(await countByBody({ sources: [] })).toBe(await count(''));
 
-      const c = await post('', buildCampaign({ audience: { sources: ['osme-mobile'], partnerIds: ['aud-salong-17'] } }));
+      const c = await post(
+        '',
+        buildCampaign({ audience: { sources: ['osme-mobile'], partnerIds: ['aud-salong-17'] } }),
+      );
       expect(c.body.recipients).toBe(2);
       expect((await get(`/${c.body.id}`)).body.recipients).toBe(2);
       const listed = (await get('?status=draft')).body.items.find((x: { id: number }) => x.id === c.body.id);

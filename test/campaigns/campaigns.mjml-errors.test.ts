@@ -38,15 +38,23 @@ describe.each(databaseKinds())('campaign MJML errors on %s', (kind) => {
 
   it('answers 422 with the block path and saves nothing on create', async () => {
     const before = await count();
-    const r = await request(t.app).post('/v1/campaigns').set('authorization', auth()).send(buildCampaign({ blocks: broken }));
+    const r = await request(t.app)
+      .post('/v1/campaigns')
+      .set('authorization', auth())
+      .send(buildCampaign({ blocks: broken }));
     expect(r.status).toBe(422);
     expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
-    expect(r.body.errors).toEqual([{ path: 'blocks.1', message: expect.stringContaining('Attribute foo is illegal') }]);
+    expect(r.body.errors).toEqual([
+      { path: 'blocks.1', message: expect.stringContaining('Attribute foo is illegal') },
+    ]);
     expect(await count()).toBe(before);
   });
 
   it('answers 422 on PATCH and leaves the draft as it was', async () => {
-    const created = await request(t.app).post('/v1/campaigns').set('authorization', auth()).send(buildCampaign());
+    const created = await request(t.app)
+      .post('/v1/campaigns')
+      .set('authorization', auth())
+      .send(buildCampaign());
     expect(created.status).toBe(201);
     const r = await request(t.app)
       .patch(`/v1/campaigns/${created.body.id}`)

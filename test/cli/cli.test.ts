@@ -9,12 +9,25 @@ const BIN = path.join(__dirname, '..', '..', 'bin', 'kundeklubb.js');
 
 describe('kundeklubb CLI', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kk-cli-'));
-  const env = { ...process.env, DATA_DIR: dir, DATABASE_URL: `sqlite:${dir}/kk.sqlite`, SMTP_URL: `file:${dir}/outbox`, LOG_LEVEL: 'warn' };
+  const env = {
+    ...process.env,
+    DATA_DIR: dir,
+    DATABASE_URL: `sqlite:${dir}/kk.sqlite`,
+    SMTP_URL: `file:${dir}/outbox`,
+    LOG_LEVEL: 'warn',
+  };
   const cli = (...args: string[]) => run(process.execPath, [BIN, ...args], { env, timeout: 60000 });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('creates a client on a brand-new database and prints only the token', async () => {
-    const { stdout } = await cli('clients', 'create', '--name', 'osme-app', '--scopes', 'members:write,members:read');
+    const { stdout } = await cli(
+      'clients',
+      'create',
+      '--name',
+      'osme-app',
+      '--scopes',
+      'members:write,members:read',
+    );
     expect(stdout).toMatch(/^kk_[A-Za-z0-9_-]{40,}\n$/);
     const list = await cli('clients', 'list');
     expect(list.stdout).toMatch(/^osme-app\tmembers:write,members:read\t\S+\tactive$/m);
@@ -29,10 +42,14 @@ describe('kundeklubb CLI', () => {
     const scopes = await cli('clients', 'create', '--name', 'x', '--scopes', 'root').catch((e) => e);
     expect(scopes.code).toBe(1);
     expect(scopes.stderr).toMatch(/^kundeklubb: scopes must be a comma list of/);
-    const bad = await run(process.execPath, [BIN, 'migrate'], { env: { ...env, SEND_RATE: 'fast' } }).catch((e) => e);
+    const bad = await run(process.execPath, [BIN, 'migrate'], { env: { ...env, SEND_RATE: 'fast' } }).catch(
+      (e) => e,
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim()).toBe('kundeklubb: SEND_RATE: must be a number');
-    const prod = await run(process.execPath, [BIN, 'serve'], { env: { ...env, NODE_ENV: 'production', TOKEN_KEYS: '' } }).catch((e) => e);
+    const prod = await run(process.execPath, [BIN, 'serve'], {
+      env: { ...env, NODE_ENV: 'production', TOKEN_KEYS: '' },
+    }).catch((e) => e);
     expect(prod.code).toBe(1);
     expect(prod.stderr.trim()).toBe('kundeklubb: TOKEN_KEYS: required when NODE_ENV=production');
   });

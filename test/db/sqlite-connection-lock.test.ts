@@ -25,7 +25,8 @@ describe('SQLite: one connection shared by concurrent work', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const values = async () => ((await ds.query('SELECT v FROM t ORDER BY id')) as Array<{ v: string }>).map((r) => r.v);
+  const values = async () =>
+    ((await ds.query('SELECT v FROM t ORDER BY id')) as Array<{ v: string }>).map((r) => r.v);
 
   it('a rolled-back transaction does not undo a statement or a transaction that ran meanwhile', async () => {
     const failing = ds

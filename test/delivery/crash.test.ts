@@ -2,7 +2,13 @@ import type { ChildProcess } from 'node:child_process';
 import { databaseKinds } from '../support/databases';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { exited, spawnWorker } from '../support/worker-process';
-import { campaignAction, createCampaign, insertActiveMembers, newsletterCounts, waitUntil } from '../support/club';
+import {
+  campaignAction,
+  createCampaign,
+  insertActiveMembers,
+  newsletterCounts,
+  waitUntil,
+} from '../support/club';
 
 const SUBJECT = 'Julekalender hos Sothys';
 const MEMBERS = 400;
@@ -59,8 +65,13 @@ describe.each(databaseKinds())('worker processes on %s', (kind) => {
     // The window: messages SMTP accepted but not yet recorded (≤ one 50 ms flush (or 50 outcomes) at 400/s plus the connections).
     console.log(`[crash ${kind}] duplicates after kill -9: ${duplicates}`);
     expect(duplicates).toBeLessThanOrEqual(50 + CONCURRENCY);
-    const rows = await t.c.dataSource.query(`SELECT status, COUNT(*) AS n FROM deliveries WHERE campaign_id = ? GROUP BY status`, [id]);
-    expect(rows.map((r: { status: string; n: number }) => [r.status, Number(r.n)])).toEqual([['sent', MEMBERS]]);
+    const rows = await t.c.dataSource.query(
+      `SELECT status, COUNT(*) AS n FROM deliveries WHERE campaign_id = ? GROUP BY status`,
+      [id],
+    );
+    expect(rows.map((r: { status: string; n: number }) => [r.status, Number(r.n)])).toEqual([
+      ['sent', MEMBERS],
+    ]);
   });
 
   it('SIGTERM mid-campaign: graceful stop, no duplicates at all', async () => {

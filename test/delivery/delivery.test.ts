@@ -2,7 +2,14 @@ import crypto from 'node:crypto';
 import request from 'supertest';
 import { databaseKinds } from '../support/databases';
 import { startTestApp, TEST_PUBLIC_URL, type TestApp } from '../support/test-app';
-import { campaignAction, createActiveMembers, createCampaign, newsletterCounts, stats, waitUntil } from '../support/club';
+import {
+  campaignAction,
+  createActiveMembers,
+  createCampaign,
+  newsletterCounts,
+  stats,
+  waitUntil,
+} from '../support/club';
 import { verifyDkim } from '../support/smtp-peer';
 import { createDeliveryWorker } from '../../src/jobs';
 import { BackgroundWorker } from '../../src/worker';
@@ -32,7 +39,12 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
   });
 
   function startWorker(overrides: Parameters<typeof createDeliveryWorker>[1] = {}): DeliveryWorker {
-    const worker = createDeliveryWorker(t.c, { retryBaseMs: 100, housekeepingMs: 100, leaseMs: 5000, ...overrides });
+    const worker = createDeliveryWorker(t.c, {
+      retryBaseMs: 100,
+      housekeepingMs: 100,
+      leaseMs: 5000,
+      ...overrides,
+    });
     const bg = new BackgroundWorker({ logger: t.c.logger, jobs: [worker] });
     bg.start();
     running.push(bg);
@@ -65,7 +77,14 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
 
     const mail = t.peer.mailsTo(members[3].email).find((m) => m.parsed.subject === SUBJECT)!;
     const header = (key: string) =>
-      mail.parsed.headerLines.filter((h) => h.key === key).map((h) => h.line.replace(/\r?\n[ \t]+/g, ' ').replace(/^[^:]*:\s*/, '').trim());
+      mail.parsed.headerLines
+        .filter((h) => h.key === key)
+        .map((h) =>
+          h.line
+            .replace(/\r?\n[ \t]+/g, ' ')
+            .replace(/^[^:]*:\s*/, '')
+            .trim(),
+        );
     expect(header('list-unsubscribe')).toHaveLength(1);
     expect(header('list-unsubscribe-post')).toEqual(['List-Unsubscribe=One-Click']);
     const url = /^<(.+)>$/.exec(header('list-unsubscribe')[0])![1];
@@ -75,9 +94,14 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
     expect(mail.parsed.text).toContain(url);
     expect(mail.parsed.messageId).toBe(`<kk.c${id}.m${members[3].id}@cosmenor.no>`);
     // The token names this member and nothing more.
-    expect(t.c.tokens.verify(url.split('/u/')[1], 'unsubscribe')).toEqual({ scope: 'unsubscribe', memberId: members[3].id });
+    expect(t.c.tokens.verify(url.split('/u/')[1], 'unsubscribe')).toEqual({
+      scope: 'unsubscribe',
+      memberId: members[3].id,
+    });
     const sig = verifyDkim(mail.raw, dkim.publicKey);
-    expect(sig.h.toLowerCase().split(':')).toEqual(expect.arrayContaining(['list-unsubscribe', 'list-unsubscribe-post']));
+    expect(sig.h.toLowerCase().split(':')).toEqual(
+      expect.arrayContaining(['list-unsubscribe', 'list-unsubscribe-post']),
+    );
   });
 
   it('two workers on one database never send the same row twice', async () => {
@@ -98,8 +122,10 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
     const members = await createActiveMembers(t, 6);
     const refusedUntil = Date.now() + 1500;
     t.peer.behave((rcpt) => {
-      if (rcpt === members[0].email) return { code: 550, message: '5.1.1 <' + rcpt + '> mailbox unavailable' };
-      if (rcpt === members[1].email && Date.now() < refusedUntil) return { code: 421, message: '4.7.0 try again later' };
+      if (rcpt === members[0].email)
+        return { code: 550, message: '5.1.1 <' + rcpt + '> mailbox unavailable' };
+      if (rcpt === members[1].email && Date.now() < refusedUntil)
+        return { code: 421, message: '4.7.0 try again later' };
       return null;
     });
     startWorker();
@@ -108,7 +134,10 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
     const done = await untilStatus(id, 'sent');
     expect(done).toMatchObject({ total: 6, sent: 5, failed: 1, skipped: 0 });
     expect(t.peer.mailsTo(members[1].email).filter((m) => m.parsed.subject === SUBJECT)).toHaveLength(1);
-    const rows = await t.c.dataSource.query('SELECT member_id, status, attempts, last_error FROM deliveries WHERE campaign_id = ?', [id]);
+    const rows = await t.c.dataSource.query(
+      'SELECT member_id, status, attempts, last_error FROM deliveries WHERE campaign_id = ?',
+      [id],
+    );
     const failed = rows.find((r: { member_id: number }) => Number(r.member_id) === members[0].id);
     expect(failed.status).toBe('failed');
     expect(failed.last_error).toMatch(/550|mailbox unavailable/);
@@ -141,7 +170,7 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
     await waitUntil(async () => (await stats(t, id)).sent >= 5);
     expect((await campaignAction(t, id, 'pause')).body.status).toBe('paused');
     // Messages already handed to SMTP finish; claimed ones go back to the queue. Then nothing moves.
-    await waitUntil(async () => (await stats(t, id) as { sending?: number }).sending === 0, 10000);
+    await waitUntil(async () => ((await stats(t, id)) as { sending?: number }).sending === 0, 10000);
     const paused = await stats(t, id);
     await new Promise((r) => setTimeout(r, 700));
     const later = await stats(t, id);
@@ -185,17 +214,24 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
     const returnedAt = new Map<string, number>();
     await Promise.all(
       leaving.map(async (m) => {
-        const r = await request(t.app).post(`/v1/members/${m.id}/unsubscribe`).set('authorization', `Bearer ${t.tokens.app}`).send({ channel: 'app' });
+        const r = await request(t.app)
+          .post(`/v1/members/${m.id}/unsubscribe`)
+          .set('authorization', `Bearer ${t.tokens.app}`)
+          .send({ channel: 'app' });
         expect(r.status).toBe(200);
         returnedAt.set(m.email, Date.now());
       }),
     );
     const done = await untilStatus(id, 'sent');
     for (const m of leaving) {
-      const late = t.peer.mailsTo(m.email).filter((x) => x.parsed.subject === SUBJECT && x.at > returnedAt.get(m.email)!);
+      const late = t.peer
+        .mailsTo(m.email)
+        .filter((x) => x.parsed.subject === SUBJECT && x.at > returnedAt.get(m.email)!);
       expect(late).toHaveLength(0);
     }
-    const skipped = leaving.filter((m) => !t.peer.mailsTo(m.email).some((x) => x.parsed.subject === SUBJECT)).length;
+    const skipped = leaving.filter(
+      (m) => !t.peer.mailsTo(m.email).some((x) => x.parsed.subject === SUBJECT),
+    ).length;
     expect(done.skipped).toBe(skipped);
     expect(skipped).toBeGreaterThan(10);
     expect(done.sent + done.skipped).toBe(60);
@@ -238,7 +274,10 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
     const id = await createCampaign(t);
     await campaignAction(t, id, 'send');
     await untilStatus(id, 'sent');
-    const row = async () => (await t.c.dataSource.query('SELECT status, last_error FROM deliveries WHERE member_id = ?', [m.id]))[0];
+    const row = async () =>
+      (
+        await t.c.dataSource.query('SELECT status, last_error FROM deliveries WHERE member_id = ?', [m.id])
+      )[0];
     expect((await row()).last_error).toMatch(/550/);
     const at89 = await t.c.retention.run(new Date(Date.now() + 89 * 86_400_000));
     expect(at89['delivery-error-details']).toBe(0);

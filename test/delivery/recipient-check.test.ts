@@ -1,7 +1,12 @@
 import type { Recipient } from '../../src/delivery/delivery.store';
 import { RecipientCheck } from '../../src/delivery/recipient-check';
 
-const member = (memberId: number, status = 'active'): Recipient => ({ memberId, email: `m${memberId}@example.no`, firstName: null, status });
+const member = (memberId: number, status = 'active'): Recipient => ({
+  memberId,
+  email: `m${memberId}@example.no`,
+  firstName: null,
+  status,
+});
 
 describe('RecipientCheck (the shared re-check before handoff)', () => {
   it('answers asks made in the same turn with one read', async () => {

@@ -16,9 +16,14 @@ function mountedRoutes(app: Express): Set<string> {
   const walk = (stack: Layer[], prefix: string) => {
     for (const layer of stack) {
       if (layer.route) {
-        for (const m of Object.keys(layer.route.methods)) if (m !== '_all') out.add(`${m.toUpperCase()} ${(prefix + layer.route.path).replace(/(.)\/$/, '$1')}`);
+        for (const m of Object.keys(layer.route.methods))
+          if (m !== '_all')
+            out.add(`${m.toUpperCase()} ${(prefix + layer.route.path).replace(/(.)\/$/, '$1')}`);
       } else if (layer.handle?.stack) {
-        walk(layer.handle.stack, prefix + (typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : ''));
+        walk(
+          layer.handle.stack,
+          prefix + (typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : ''),
+        );
       }
     }
   };
@@ -35,7 +40,8 @@ function contractRoutes(): Set<string> {
   const text = fs.readFileSync(CONTRACT_COPY, 'utf8');
   const out = new Set<string>();
   for (const m of text.matchAll(/`(GET|POST|PATCH|DELETE) (\/[^\s`?]+)/g)) out.add(`${m[1]} ${m[2]}`);
-  if (/`\/resume` · `\/cancel`/.test(text)) ['resume', 'cancel'].forEach((a) => out.add(`POST /v1/campaigns/:id/${a}`));
+  if (/`\/resume` · `\/cancel`/.test(text))
+    ['resume', 'cancel'].forEach((a) => out.add(`POST /v1/campaigns/:id/${a}`));
   if (/\(`\/p\/:token`\)/.test(text)) out.add('GET /p/:token');
   return out;
 }
@@ -50,7 +56,9 @@ describe('OpenAPI document', () => {
     expect(r.status).toBe(200);
     doc = r.body;
     documented = new Set(
-      Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`)),
+      Object.entries(doc.paths).flatMap(([p, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`),
+      ),
     );
   });
   afterAll(async () => {
@@ -59,14 +67,23 @@ describe('OpenAPI document', () => {
 
   it('is OpenAPI 3.1 with request schemas from zod', () => {
     expect(doc.openapi).toBe('3.1.0');
-    const signUp = doc.paths['/v1/members'].post as { requestBody: { content: { 'application/json': { schema: { properties: Record<string, unknown>; additionalProperties: boolean } } } } };
+    const signUp = doc.paths['/v1/members'].post as {
+      requestBody: {
+        content: {
+          'application/json': {
+            schema: { properties: Record<string, unknown>; additionalProperties: boolean };
+          };
+        };
+      };
+    };
     const schema = signUp.requestBody.content['application/json'].schema;
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['email', 'source', 'consent']));
     expect(schema.additionalProperties).toBe(false);
   });
 
   it('keeps docs/CONTRACT.md equal to the shared contract when it is present', () => {
-    if (fs.existsSync(CONTRACT_SHARED)) expect(fs.readFileSync(CONTRACT_COPY, 'utf8')).toBe(fs.readFileSync(CONTRACT_SHARED, 'utf8'));
+    if (fs.existsSync(CONTRACT_SHARED))
+      expect(fs.readFileSync(CONTRACT_COPY, 'utf8')).toBe(fs.readFileSync(CONTRACT_SHARED, 'utf8'));
     else expect(fs.existsSync(CONTRACT_COPY)).toBe(true);
   });
 

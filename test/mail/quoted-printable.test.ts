@@ -42,24 +42,36 @@ const awkward = [
 ];
 
 describe('PreEncodedText', () => {
-  it.each(awkward.map((t, i) => [i, t]))('text %i decodes back to exactly the filled text', async (_i, template) => {
-    // Slots at the start, middle and end of lines, and in a line of their own.
-    const parts = ['', ` mid ${template} `, '\n', `\nend: ${template}`, ''];
-    const slots = ['a', 'b', 'a', 'b'] as const;
-    const pre = PreEncodedText.fromPlan(parts, [...slots]);
-    const values = { a: 'Hei Åse Ødegård,', b: 'https://kundeklubb.cosmenor.no/u/eyJ=x?a=1&b=2 ' };
-    const expected = parts[0] + values.a + parts[1] + values.b + parts[2] + values.a + parts[3] + values.b + parts[4];
-    const encoded = pre.fill(values);
-    expect(encoded).toBe(encodeQuotedPrintable(expected)); // only the slot lines differ per recipient, never the result
-    const back = await roundTrip({ to: 'kari@example.no', subject: 's', encoded: { html: encoded, text: encoded } });
-    expect(body(back.text)).toBe(body(expected));
-    expect(body(back.html)).toBe(body(expected));
-    for (const line of partBodyLines(back.raw)) expect(line.length).toBeLessThanOrEqual(76);
-  });
+  it.each(awkward.map((t, i) => [i, t]))(
+    'text %i decodes back to exactly the filled text',
+    async (_i, template) => {
+      // Slots at the start, middle and end of lines, and in a line of their own.
+      const parts = ['', ` mid ${template} `, '\n', `\nend: ${template}`, ''];
+      const slots = ['a', 'b', 'a', 'b'] as const;
+      const pre = PreEncodedText.fromPlan(parts, [...slots]);
+      const values = { a: 'Hei Åse Ødegård,', b: 'https://kundeklubb.cosmenor.no/u/eyJ=x?a=1&b=2 ' };
+      const expected =
+        parts[0] + values.a + parts[1] + values.b + parts[2] + values.a + parts[3] + values.b + parts[4];
+      const encoded = pre.fill(values);
+      expect(encoded).toBe(encodeQuotedPrintable(expected)); // only the slot lines differ per recipient, never the result
+      const back = await roundTrip({
+        to: 'kari@example.no',
+        subject: 's',
+        encoded: { html: encoded, text: encoded },
+      });
+      expect(body(back.text)).toBe(body(expected));
+      expect(body(back.html)).toBe(body(expected));
+      for (const line of partBodyLines(back.raw)) expect(line.length).toBeLessThanOrEqual(76);
+    },
+  );
 
   it('puts a line break inside a slot value on the same line (values are single-line)', async () => {
     const pre = PreEncodedText.fromPlan(['Hei ', '!'], ['name']);
-    const back = await roundTrip({ to: 'kari@example.no', subject: 's', encoded: { html: pre.fill({ name: 'Kari\r\nBcc: x' }), text: 'x' } });
+    const back = await roundTrip({
+      to: 'kari@example.no',
+      subject: 's',
+      encoded: { html: pre.fill({ name: 'Kari\r\nBcc: x' }), text: 'x' },
+    });
     expect(body(back.html)).toBe('Hei Kari Bcc: x!');
   });
 
@@ -75,17 +87,42 @@ describe('encodeNewsletter', () => {
         subject: 'Julekalender hos Sothys – 20 %',
         preheader: 'Tre nyheter og et tilbud',
         blocks: [
-          { type: 'news', title: 'Ny serum = ære', body: 'Lett og fuktgivende. æøå '.repeat(30) + '\n\nAndre avsnitt.', link: { url: 'https://sothys.no/serum?a=1&b=2', label: 'Les mer' } },
-          { type: 'offer', title: '20 % på ansiktskremer', body: 'Bruk koden.', code: 'JUL20', validUntil: '2026-12-24' },
+          {
+            type: 'news',
+            title: 'Ny serum = ære',
+            body: 'Lett og fuktgivende. æøå '.repeat(30) + '\n\nAndre avsnitt.',
+            link: { url: 'https://sothys.no/serum?a=1&b=2', label: 'Les mer' },
+          },
+          {
+            type: 'offer',
+            title: '20 % på ansiktskremer',
+            body: 'Bruk koden.',
+            code: 'JUL20',
+            validUntil: '2026-12-24',
+          },
         ],
       },
       { publicUrl: 'https://klubb.cosmenor.no', privacyContact: 'personvern@cosmenor.no' },
     );
-    for (const firstName of ['Kari', 'Åse <b>&amp;</b> "Ødegård"', null, 'Ø'.repeat(120), ' Ola \n Nordmann ']) {
-      const values = { firstName, unsubscribeUrl: 'https://klubb.cosmenor.no/u/eyJhbGciOiJIUzI1NiJ9.eyJzIjoidSIsIm0iOjF9.sig-_x' };
+    for (const firstName of [
+      'Kari',
+      'Åse <b>&amp;</b> "Ødegård"',
+      null,
+      'Ø'.repeat(120),
+      ' Ola \n Nordmann ',
+    ]) {
+      const values = {
+        firstName,
+        unsubscribeUrl: 'https://klubb.cosmenor.no/u/eyJhbGciOiJIUzI1NiJ9.eyJzIjoidSIsIm0iOjF9.sig-_x',
+      };
       const plain = fillNewsletter(compiled, values);
       const pre = encodeNewsletter(compiled, values);
-      const viaPlain = await roundTrip({ to: 'kari@example.no', subject: plain.subject, html: plain.html, text: plain.text });
+      const viaPlain = await roundTrip({
+        to: 'kari@example.no',
+        subject: plain.subject,
+        html: plain.html,
+        text: plain.text,
+      });
       const viaPre = await roundTrip({ to: 'kari@example.no', subject: pre.subject, encoded: pre.encoded });
       expect(body(viaPre.html)).toBe(body(plain.html));
       expect(body(viaPre.text)).toBe(body(plain.text));

@@ -1,6 +1,13 @@
 import request from 'supertest';
 import { databaseKinds } from '../support/databases';
-import { buildSignUp, dumpAllTables, linkIn, startTestApp, TEST_PUBLIC_URL, type TestApp } from '../support/test-app';
+import {
+  buildSignUp,
+  dumpAllTables,
+  linkIn,
+  startTestApp,
+  TEST_PUBLIC_URL,
+  type TestApp,
+} from '../support/test-app';
 
 const CONFIRM_RE = new RegExp(`${TEST_PUBLIC_URL}/c/[A-Za-z0-9_-]+`);
 
@@ -14,7 +21,10 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
   });
 
   const signUp = (body: unknown, token = t.tokens.app) =>
-    request(t.app).post('/v1/members').set('authorization', `Bearer ${token}`).send(body as object);
+    request(t.app)
+      .post('/v1/members')
+      .set('authorization', `Bearer ${token}`)
+      .send(body as object);
 
   async function confirmationLinkFor(email: string): Promise<string> {
     await t.peer.waitFor(() => t.peer.mailsTo(email).length > 0, 10000);
@@ -29,7 +39,9 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
       const none = await request(t.app).post('/v1/members').send(buildSignUp());
       expect(none.status).toBe(401);
       expect(none.headers['content-type']).toMatch(/application\/problem\+json/);
-      const bad = await request(t.app).get('/v1/members').set('authorization', 'Bearer kk_not-a-real-token-at-all');
+      const bad = await request(t.app)
+        .get('/v1/members')
+        .set('authorization', 'Bearer kk_not-a-real-token-at-all');
       expect(bad.status).toBe(401);
     });
 
@@ -43,9 +55,13 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
 
     it('stops accepting a revoked token', async () => {
       const token = await t.c.clients.create('short-lived', ['members:read']);
-      expect((await request(t.app).get('/v1/members').set('authorization', `Bearer ${token}`)).status).toBe(200);
+      expect((await request(t.app).get('/v1/members').set('authorization', `Bearer ${token}`)).status).toBe(
+        200,
+      );
       await t.c.clients.revoke('short-lived');
-      expect((await request(t.app).get('/v1/members').set('authorization', `Bearer ${token}`)).status).toBe(401);
+      expect((await request(t.app).get('/v1/members').set('authorization', `Bearer ${token}`)).status).toBe(
+        401,
+      );
     });
   });
 
@@ -93,7 +109,11 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
     it('normalises the address and is idempotent', async () => {
       const first = await signUp(buildSignUp({ email: '  Ola.Hansen@Example.NO ' }));
       expect(first.status).toBe(201);
-      expect(first.body).toMatchObject({ email: 'ola.hansen@example.no', status: 'pending', source: 'osme-mobile' });
+      expect(first.body).toMatchObject({
+        email: 'ola.hansen@example.no',
+        status: 'pending',
+        source: 'osme-mobile',
+      });
       const again = await signUp(buildSignUp({ email: 'ola.hansen@example.no', source: 'cosmenor-partner' }));
       expect(again.status).toBe(200);
       expect(again.body.id).toBe(first.body.id);
@@ -113,14 +133,23 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
     it('records consent with text version and the SHA-256 of the text', async () => {
       const r = await signUp(buildSignUp());
       const [event] = await t.c.members.consentHistory(r.body.id);
-      expect(event).toMatchObject({ type: 'signup', source: 'osme-mobile', sourceVersion: '4.2.0', textVersion: 'kundeklubb-2024-05' });
+      expect(event).toMatchObject({
+        type: 'signup',
+        source: 'osme-mobile',
+        sourceVersion: '4.2.0',
+        textVersion: 'kundeklubb-2024-05',
+      });
       expect(event.textSha256).toBe(t.c.consentTexts.get('kundeklubb-2024-05')!.sha256);
       expect(event.givenAt).toBe('2026-11-25T10:00:00.000Z');
     });
 
     it('does not log the address, the name or the phone', async () => {
       const before = t.logs.length;
-      const body = buildSignUp({ email: 'privat.person@example.no', firstName: 'Hemmelig', phone: '+4799887766' });
+      const body = buildSignUp({
+        email: 'privat.person@example.no',
+        firstName: 'Hemmelig',
+        phone: '+4799887766',
+      });
       expect((await signUp(body)).status).toBe(201);
       await t.peer.waitFor(() => t.peer.mailsTo('privat.person@example.no').length > 0, 10000);
       const lines = t.logs.slice(before).join('\n');
@@ -163,7 +192,10 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
       const body = buildSignUp();
       const created = await signUp(body);
       const path = await confirmationLinkFor(body.email as string);
-      await t.c.dataSource.query(`UPDATE member_tokens SET expires_at = '2000-01-01 00:00:00.000' WHERE member_id = ?`, [created.body.id]);
+      await t.c.dataSource.query(
+        `UPDATE member_tokens SET expires_at = '2000-01-01 00:00:00.000' WHERE member_id = ?`,
+        [created.body.id],
+      );
       expect((await request(t.app).get(path)).status).toBe(400);
       expect((await request(t.app).post(path)).status).toBe(400);
       expect((await t.c.members.get(created.body.id)).status).toBe('pending');
@@ -194,12 +226,15 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
 
   describe('read, rectify, leave', () => {
     it('lists with filters and cursor pagination', async () => {
-      for (let i = 0; i < 5; i++) await signUp(buildSignUp({ source: 'cosmenor-partner', partnerId: 'salong-pag' }));
+      for (let i = 0; i < 5; i++)
+        await signUp(buildSignUp({ source: 'cosmenor-partner', partnerId: 'salong-pag' }));
       const auth = { authorization: `Bearer ${t.tokens.read}` };
       const page1 = await request(t.app).get('/v1/members?partnerId=salong-pag&limit=3').set(auth);
       expect(page1.status).toBe(200);
       expect(page1.body.items).toHaveLength(3);
-      const page2 = await request(t.app).get(`/v1/members?partnerId=salong-pag&limit=3&cursor=${page1.body.nextCursor}`).set(auth);
+      const page2 = await request(t.app)
+        .get(`/v1/members?partnerId=salong-pag&limit=3&cursor=${page1.body.nextCursor}`)
+        .set(auth);
       expect(page2.body.items).toHaveLength(2);
       expect(page2.body.nextCursor).toBeNull();
       const ids = [...page1.body.items, ...page2.body.items].map((m: { id: number }) => m.id);
@@ -215,7 +250,10 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
         .send({ firstName: 'Karianne', phone: null });
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ firstName: 'Karianne', phone: null, lastName: 'Nordmann' });
-      const bad = await request(t.app).patch(`/v1/members/${created.body.id}`).set('authorization', `Bearer ${t.tokens.app}`).send({ email: 'x@y.no' });
+      const bad = await request(t.app)
+        .patch(`/v1/members/${created.body.id}`)
+        .set('authorization', `Bearer ${t.tokens.app}`)
+        .send({ email: 'x@y.no' });
       expect(bad.status).toBe(400);
     });
 
@@ -248,7 +286,12 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
       expect(again.status).toBe(200);
       expect((await t.c.members.consentHistory(created.body.id)).length).toBe(history.length);
       expect(
-        (await request(t.app).post(`/v1/members/${created.body.id}/unsubscribe`).set('authorization', `Bearer ${t.tokens.app}`).send({ channel: 'fax' })).status,
+        (
+          await request(t.app)
+            .post(`/v1/members/${created.body.id}/unsubscribe`)
+            .set('authorization', `Bearer ${t.tokens.app}`)
+            .send({ channel: 'fax' })
+        ).status,
       ).toBe(422);
     });
 
@@ -288,7 +331,10 @@ describe('members without double opt-in', () => {
     const t = await startTestApp('sqlite', { env: { DOUBLE_OPT_IN: 'false' } });
     try {
       const body = buildSignUp();
-      const r = await request(t.app).post('/v1/members').set('authorization', `Bearer ${t.tokens.app}`).send(body);
+      const r = await request(t.app)
+        .post('/v1/members')
+        .set('authorization', `Bearer ${t.tokens.app}`)
+        .send(body);
       expect(r.status).toBe(201);
       expect(r.body.status).toBe('active');
       await t.c.outbox.drain();

@@ -132,15 +132,11 @@ describe.each(databaseKinds())('unsubscribe and privacy link on %s', (kind) => {
           noTimestamp: true,
           header: { alg: 'HS256', kid: 'k9' },
         }),
-        'signed with another key': jwt.sign(
-          { s: 'u', m: id },
-          'another-secret-0123456789abcdef0123456789',
-          {
-            algorithm: 'HS256',
-            noTimestamp: true,
-            header: { alg: 'HS256', kid: 'k1' },
-          },
-        ),
+        'signed with another key': jwt.sign({ s: 'u', m: id }, 'another-secret-0123456789abcdef0123456789', {
+          algorithm: 'HS256',
+          noTimestamp: true,
+          header: { alg: 'HS256', kid: 'k1' },
+        }),
         'wrong scope': jwt.sign({ s: 'confirm', m: id }, SECRET, {
           algorithm: 'HS256',
           noTimestamp: true,

@@ -46,14 +46,27 @@ function badBody(base: Json, rnd: () => number): { raw?: string; json?: Json } {
   const text = JSON.stringify(base);
   switch (kind) {
     case 0: // not JSON at all, or cut short
-      return { raw: rnd() < 0.5 ? text.slice(0, 1 + Math.floor(rnd() * (text.length - 1))) : String.fromCharCode(...Array.from({ length: 40 }, () => Math.floor(rnd() * 0xd7ff))) };
+      return {
+        raw:
+          rnd() < 0.5
+            ? text.slice(0, 1 + Math.floor(rnd() * (text.length - 1)))
+            : String.fromCharCode(...Array.from({ length: 40 }, () => Math.floor(rnd() * 0xd7ff))),
+      };
     case 1: // the wrong top-level shape
       return { json: [null, 0, 'text', true, [], [base]][Math.floor(rnd() * 6)] as Json };
     case 2: {
       // an unknown field, at the top or in a nested object
       const b = clone() as Record<string, Json>;
-      const name = ['isAdmin', '__proto__', 'constructor', 'status', 'id', `x${Math.floor(rnd() * 1e6)}`][Math.floor(rnd() * 6)];
-      const objects = [[] as (string | number)[], ...paths(b).filter((p) => { const v = get(b, p); return v && typeof v === 'object' && !Array.isArray(v); })];
+      const name = ['isAdmin', '__proto__', 'constructor', 'status', 'id', `x${Math.floor(rnd() * 1e6)}`][
+        Math.floor(rnd() * 6)
+      ];
+      const objects = [
+        [] as (string | number)[],
+        ...paths(b).filter((p) => {
+          const v = get(b, p);
+          return v && typeof v === 'object' && !Array.isArray(v);
+        }),
+      ];
       const target = objects[Math.floor(rnd() * objects.length)];
       // Assigning __proto__ would set the prototype, not add a key: add a stand-in and rename it in the text.
       (get(b, target) as Record<string, Json>)[name === '__proto__' ? '__proto__x' : name] = 'surprise';
@@ -82,8 +95,17 @@ function set(v: Json, p: (string | number)[], value: Json): void {
 function randomToken(rnd: () => number): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~%';
   const kind = Math.floor(rnd() * 4);
-  if (kind === 0) return jwt.sign({ s: 'u', m: 1 + Math.floor(rnd() * 5) }, 'not-the-key-0123456789abcdef0123456789', { header: { alg: 'HS256', kid: 'k1' }, noTimestamp: true });
-  if (kind === 1) return encodeURIComponent(String.fromCharCode(...Array.from({ length: 1 + Math.floor(rnd() * 60) }, () => 1 + Math.floor(rnd() * 0x2fff))));
+  if (kind === 0)
+    return jwt.sign({ s: 'u', m: 1 + Math.floor(rnd() * 5) }, 'not-the-key-0123456789abcdef0123456789', {
+      header: { alg: 'HS256', kid: 'k1' },
+      noTimestamp: true,
+    });
+  if (kind === 1)
+    return encodeURIComponent(
+      String.fromCharCode(
+        ...Array.from({ length: 1 + Math.floor(rnd() * 60) }, () => 1 + Math.floor(rnd() * 0x2fff)),
+      ),
+    );
   const len = kind === 2 ? 43 : 1 + Math.floor(rnd() * 3000);
   return Array.from({ length: len }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
 }
@@ -91,7 +113,9 @@ function randomToken(rnd: () => number): string {
 describe(`fuzz: bad bodies and tokens (seed ${SEED})`, () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp(process.env.TEST_MYSQL_URL ? 'mysql' : 'sqlite', { env: { DOUBLE_OPT_IN: 'false' } });
+    t = await startTestApp(process.env.TEST_MYSQL_URL ? 'mysql' : 'sqlite', {
+      env: { DOUBLE_OPT_IN: 'false' },
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -110,13 +134,35 @@ describe(`fuzz: bad bodies and tokens (seed ${SEED})`, () => {
       { method: 'patch', path: `/v1/members/${member.id}`, base: { firstName: 'Ny', phone: '+4790000000' } },
       { method: 'post', path: `/v1/members/${member.id}/unsubscribe`, base: { channel: 'app' } },
       { method: 'post', path: `/v1/members/${member.id}/restrict`, base: { restricted: true } },
-      { method: 'post', path: '/v1/privacy-requests', base: { type: 'erasure', email: 'ny@example.no', receivedAt: '2026-11-20T09:00:00Z', channel: 'email', note: 'n' } },
-      { method: 'patch', path: `/v1/privacy-requests/${req.body.id}`, base: { status: 'done', note: 'ok', outcome: 'svart' } },
+      {
+        method: 'post',
+        path: '/v1/privacy-requests',
+        base: {
+          type: 'erasure',
+          email: 'ny@example.no',
+          receivedAt: '2026-11-20T09:00:00Z',
+          channel: 'email',
+          note: 'n',
+        },
+      },
+      {
+        method: 'patch',
+        path: `/v1/privacy-requests/${req.body.id}`,
+        base: { status: 'done', note: 'ok', outcome: 'svart' },
+      },
       { method: 'post', path: '/v1/campaigns', base: JSON.parse(JSON.stringify(sampleCampaign())) as Json },
-      { method: 'patch', path: `/v1/campaigns/${campaignId}`, base: { name: 'Nytt navn', audience: { sources: ['web'], partnerIds: ['s1'] } } },
+      {
+        method: 'patch',
+        path: `/v1/campaigns/${campaignId}`,
+        base: { name: 'Nytt navn', audience: { sources: ['web'], partnerIds: ['s1'] } },
+      },
       { method: 'post', path: '/v1/campaigns/audience-count', base: { audience: { sources: ['web'] } } },
       { method: 'post', path: `/v1/campaigns/${campaignId}/test`, base: { to: ['test@example.no'] } },
-      { method: 'post', path: `/v1/campaigns/${campaignId}/send`, base: { scheduledAt: '2030-01-01T10:00:00+01:00' } },
+      {
+        method: 'post',
+        path: `/v1/campaigns/${campaignId}/send`,
+        base: { scheduledAt: '2030-01-01T10:00:00+01:00' },
+      },
       { method: 'post', path: `/v1/campaigns/${campaignId}/pause`, base: {} },
       { method: 'post', path: `/v1/campaigns/${campaignId}/resume`, base: {} },
       { method: 'post', path: `/v1/campaigns/${campaignId}/cancel`, base: {} },
@@ -137,8 +183,12 @@ describe(`fuzz: bad bodies and tokens (seed ${SEED})`, () => {
           .set('content-type', 'application/json')
           .send(body.raw ?? JSON.stringify(body.json));
         count(res.status);
-        if (res.status >= 500 || res.status < 400) fail.push(`${r.method} ${r.path} → ${res.status} for ${(body.raw ?? JSON.stringify(body.json)).slice(0, 200)}`);
-        else if (!/problem\+json/.test(res.headers['content-type'] ?? '')) fail.push(`${r.path}: ${res.status} without problem+json`);
+        if (res.status >= 500 || res.status < 400)
+          fail.push(
+            `${r.method} ${r.path} → ${res.status} for ${(body.raw ?? JSON.stringify(body.json)).slice(0, 200)}`,
+          );
+        else if (!/problem\+json/.test(res.headers['content-type'] ?? ''))
+          fail.push(`${r.path}: ${res.status} without problem+json`);
       }
     }
     for (const prefix of ['/u/', '/c/', '/p/']) {
@@ -148,15 +198,24 @@ describe(`fuzz: bad bodies and tokens (seed ${SEED})`, () => {
         const res =
           rnd() < 0.5
             ? await request(t.app).get(prefix + token + suffix)
-            : await request(t.app).post(prefix + token + suffix).type('form').send(rnd() < 0.5 ? 'List-Unsubscribe=One-Click' : 'confirm=ja');
+            : await request(t.app)
+                .post(prefix + token + suffix)
+                .type('form')
+                .send(rnd() < 0.5 ? 'List-Unsubscribe=One-Click' : 'confirm=ja');
         count(res.status);
-        if (res.status >= 500 || res.status === 200) fail.push(`${prefix}${token.slice(0, 60)}${suffix} → ${res.status}`);
+        if (res.status >= 500 || res.status === 200)
+          fail.push(`${prefix}${token.slice(0, 60)}${suffix} → ${res.status}`);
       }
     }
 
     expect(fail.slice(0, 10)).toEqual([]);
     expect(await dumpAllTables(t.c)).toBe(before);
     expect(t.peer.mails.length).toBe(mailsBefore);
-    recordFinding('fuzz', { seed: SEED, perRoute: PER_ROUTE, requests: [...statuses.values()].reduce((a, b) => a + b, 0), statuses: Object.fromEntries(statuses) });
+    recordFinding('fuzz', {
+      seed: SEED,
+      perRoute: PER_ROUTE,
+      requests: [...statuses.values()].reduce((a, b) => a + b, 0),
+      statuses: Object.fromEntries(statuses),
+    });
   });
 });

@@ -47,7 +47,9 @@ describe('kill -9 of a worker at 20 random points (MariaDB)', () => {
   it('every member exactly once, except at most the in-flight window of each kill', async () => {
     await insertActiveMembers(t, MEMBERS);
     const emailOf = new Map<number, string>(
-      (await t.c.dataSource.query('SELECT id, email FROM members')).map((r: { id: number; email: string }) => [Number(r.id), r.email]),
+      (await t.c.dataSource.query('SELECT id, email FROM members')).map(
+        (r: { id: number; email: string }) => [Number(r.id), r.email],
+      ),
     );
     t.peer.setLatency(2);
     const id = await createCampaign(t);
@@ -73,7 +75,12 @@ describe('kill -9 of a worker at 20 random points (MariaDB)', () => {
       predicted += inWindow;
     }
     spawn();
-    await waitUntil(async () => (await t.c.dataSource.query('SELECT status FROM campaigns WHERE id = ?', [id]))[0].status === 'sent', 120000, 100);
+    await waitUntil(
+      async () =>
+        (await t.c.dataSource.query('SELECT status FROM campaigns WHERE id = ?', [id]))[0].status === 'sent',
+      120000,
+      100,
+    );
 
     const counts = received();
     const total = [...counts.values()].reduce((a, b) => a + b, 0);

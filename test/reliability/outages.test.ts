@@ -34,35 +34,49 @@ class PrivateMariaDb {
   port = 0;
 
   async init(): Promise<void> {
-    execFileSync('mariadb-install-db', [
-      '--no-defaults',
-      `--datadir=${this.dir}/data`,
-      '--user=root',
-      '--auth-root-authentication-method=normal',
-      '--skip-test-db',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'mariadb-install-db',
+      [
+        '--no-defaults',
+        `--datadir=${this.dir}/data`,
+        '--user=root',
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+      ],
+      { stdio: 'ignore' },
+    );
     this.port = await freePort();
     await this.start();
   }
 
   async start(): Promise<void> {
-    this.proc = spawn('/usr/sbin/mariadbd', [
-      '--no-defaults',
-      `--datadir=${this.dir}/data`,
-      `--port=${this.port}`,
-      '--bind-address=127.0.0.1',
-      `--socket=${this.dir}/sock`,
-      '--user=root',
-      '--innodb-buffer-pool-size=64M',
-    ], { stdio: 'ignore' });
-    await waitUntil(async () => {
-      try {
-        execFileSync('mariadb-admin', ['-h127.0.0.1', `-P${this.port}`, '-uroot', 'ping'], { stdio: 'ignore' });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 30000, 100);
+    this.proc = spawn(
+      '/usr/sbin/mariadbd',
+      [
+        '--no-defaults',
+        `--datadir=${this.dir}/data`,
+        `--port=${this.port}`,
+        '--bind-address=127.0.0.1',
+        `--socket=${this.dir}/sock`,
+        '--user=root',
+        '--innodb-buffer-pool-size=64M',
+      ],
+      { stdio: 'ignore' },
+    );
+    await waitUntil(
+      async () => {
+        try {
+          execFileSync('mariadb-admin', ['-h127.0.0.1', `-P${this.port}`, '-uroot', 'ping'], {
+            stdio: 'ignore',
+          });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      30000,
+      100,
+    );
   }
 
   async kill(): Promise<void> {
@@ -97,7 +111,10 @@ describe('outages during a campaign', () => {
     const app = t;
     await insertActiveMembers(app, 2000);
     app.peer.setLatency(2);
-    bg = new BackgroundWorker({ logger: app.c.logger, jobs: [createDeliveryWorker(app.c, { sendRate: 400, housekeepingMs: 500 })] });
+    bg = new BackgroundWorker({
+      logger: app.c.logger,
+      jobs: [createDeliveryWorker(app.c, { sendRate: 400, housekeepingMs: 500 })],
+    });
     bg.start();
     const id = await createCampaign(app);
     await campaignAction(app, id, 'send');
@@ -110,13 +127,28 @@ describe('outages during a campaign', () => {
     try {
       await waitUntil(async () => (await campaignStatus(app, id)) === 'sent', 120000, 200);
     } catch (e) {
-      console.log(await app.c.dataSource.query('SELECT status, COUNT(*) n, MIN(next_attempt_at) t, MAX(attempts) a FROM deliveries GROUP BY status'), await campaignStatus(app, id), new Date(), app.peer.mails.length);
-      console.log(app.logs.filter((l) => /"level":(40|50)/.test(l)).slice(-8).join('\n'));
+      console.log(
+        await app.c.dataSource.query(
+          'SELECT status, COUNT(*) n, MIN(next_attempt_at) t, MAX(attempts) a FROM deliveries GROUP BY status',
+        ),
+        await campaignStatus(app, id),
+        new Date(),
+        app.peer.mails.length,
+      );
+      console.log(
+        app.logs
+          .filter((l) => /"level":(40|50)/.test(l))
+          .slice(-8)
+          .join('\n'),
+      );
       throw e;
     }
     const counts = receivedCounts(app);
     const duplicates = [...counts.values()].reduce((a, b) => a + b, 0) - counts.size;
-    const rows = await app.c.dataSource.query(`SELECT status, COUNT(*) AS n FROM deliveries WHERE campaign_id = ? GROUP BY status`, [id]);
+    const rows = await app.c.dataSource.query(
+      `SELECT status, COUNT(*) AS n FROM deliveries WHERE campaign_id = ? GROUP BY status`,
+      [id],
+    );
     expect(rows.map((r: { status: string; n: number }) => [r.status, Number(r.n)])).toEqual([['sent', 2000]]);
     expect(counts.size).toBe(2000);
     // A connection cut after the peer stored a message but before the client read "250" can repeat it.
@@ -138,7 +170,10 @@ describe('outages during a campaign', () => {
       const app = t;
       await insertActiveMembers(app, 1500);
       app.peer.setLatency(2);
-      bg = new BackgroundWorker({ logger: app.c.logger, jobs: [createDeliveryWorker(app.c, { sendRate: 400, housekeepingMs: 500, leaseMs: 3000 })] });
+      bg = new BackgroundWorker({
+        logger: app.c.logger,
+        jobs: [createDeliveryWorker(app.c, { sendRate: 400, housekeepingMs: 500, leaseMs: 3000 })],
+      });
       bg.start();
       const id = await createCampaign(app);
       await campaignAction(app, id, 'send');
@@ -160,8 +195,20 @@ describe('outages during a campaign', () => {
           250,
         );
       } catch (e) {
-        console.log(await app.c.dataSource.query('SELECT status, COUNT(*) n, MIN(next_attempt_at) t, MAX(attempts) a FROM deliveries GROUP BY status'), await campaignStatus(app, id), new Date(), app.peer.mails.length);
-        console.log(app.logs.filter((l) => /"level":(40|50)/.test(l)).slice(-8).join('\n'));
+        console.log(
+          await app.c.dataSource.query(
+            'SELECT status, COUNT(*) n, MIN(next_attempt_at) t, MAX(attempts) a FROM deliveries GROUP BY status',
+          ),
+          await campaignStatus(app, id),
+          new Date(),
+          app.peer.mails.length,
+        );
+        console.log(
+          app.logs
+            .filter((l) => /"level":(40|50)/.test(l))
+            .slice(-8)
+            .join('\n'),
+        );
         throw e;
       }
       const counts = receivedCounts(app);

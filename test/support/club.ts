@@ -16,14 +16,19 @@ export async function createActiveMembers(
       .post('/v1/members')
       .set('authorization', `Bearer ${t.tokens.app}`)
       .send(buildSignUp({ email, firstName: `Navn${i}`, ...extra(i) }));
-    if (r.status !== 201 || r.body.status !== 'active') throw new Error(`sign-up failed: ${r.status} ${r.text}`);
+    if (r.status !== 201 || r.body.status !== 'active')
+      throw new Error(`sign-up failed: ${r.status} ${r.text}`);
     out.push({ id: r.body.id, email });
   }
   return out;
 }
 
 /** Many active members at once, straight into the table (for large campaigns in tests and benches). */
-export async function insertActiveMembers(t: Pick<TestApp, 'c'>, n: number, prefix = 'massemedlem'): Promise<void> {
+export async function insertActiveMembers(
+  t: Pick<TestApp, 'c'>,
+  n: number,
+  prefix = 'massemedlem',
+): Promise<void> {
   const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
   const chunk = 500;
   for (let start = 0; start < n; start += chunk) {
@@ -53,28 +58,59 @@ export const sampleCampaign = (overrides: Record<string, unknown> = {}) => ({
       location: 'Karl Johans gate 1, Oslo',
       link: { url: 'https://sothys.no/kveld', label: 'Meld deg på' },
     },
-    { type: 'news', title: 'Nytt serum', body: 'Hydra er her.', link: { url: 'https://sothys.no/hydra', label: 'Les mer' } },
-    { type: 'offer', title: '20 % på ansiktskremer', body: 'Gjelder i appen.', code: 'JUL20', validUntil: '2026-12-24', link: { url: 'https://sothys.no/tilbud', label: 'Handle i appen' } },
+    {
+      type: 'news',
+      title: 'Nytt serum',
+      body: 'Hydra er her.',
+      link: { url: 'https://sothys.no/hydra', label: 'Les mer' },
+    },
+    {
+      type: 'offer',
+      title: '20 % på ansiktskremer',
+      body: 'Gjelder i appen.',
+      code: 'JUL20',
+      validUntil: '2026-12-24',
+      link: { url: 'https://sothys.no/tilbud', label: 'Handle i appen' },
+    },
   ],
   ...overrides,
 });
 
 export async function createCampaign(t: TestApp, overrides: Record<string, unknown> = {}): Promise<number> {
-  const r = await request(t.app).post('/v1/campaigns').set('authorization', `Bearer ${t.tokens.campaigns}`).send(sampleCampaign(overrides));
+  const r = await request(t.app)
+    .post('/v1/campaigns')
+    .set('authorization', `Bearer ${t.tokens.campaigns}`)
+    .send(sampleCampaign(overrides));
   if (r.status !== 201) throw new Error(`campaign create failed: ${r.status} ${r.text}`);
   return r.body.id;
 }
 
 export async function campaignAction(t: TestApp, id: number, action: string, body: object = {}) {
-  return request(t.app).post(`/v1/campaigns/${id}/${action}`).set('authorization', `Bearer ${t.tokens.campaigns}`).send(body);
+  return request(t.app)
+    .post(`/v1/campaigns/${id}/${action}`)
+    .set('authorization', `Bearer ${t.tokens.campaigns}`)
+    .send(body);
 }
 
 export async function stats(t: TestApp, id: number) {
-  const r = await request(t.app).get(`/v1/campaigns/${id}/stats`).set('authorization', `Bearer ${t.tokens.campaigns}`);
-  return r.body as { status: string; total: number; queued: number; sent: number; failed: number; skipped: number };
+  const r = await request(t.app)
+    .get(`/v1/campaigns/${id}/stats`)
+    .set('authorization', `Bearer ${t.tokens.campaigns}`);
+  return r.body as {
+    status: string;
+    total: number;
+    queued: number;
+    sent: number;
+    failed: number;
+    skipped: number;
+  };
 }
 
-export async function waitUntil<T>(fn: () => Promise<T | null | false | undefined>, ms = 20000, step = 50): Promise<T> {
+export async function waitUntil<T>(
+  fn: () => Promise<T | null | false | undefined>,
+  ms = 20000,
+  step = 50,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();

@@ -24,7 +24,10 @@ export function databaseKinds(): Array<'sqlite' | 'mysql'> {
   return ['sqlite'];
 }
 
-export async function createTestDatabase(kind: 'sqlite' | 'mysql', mysqlUrl = process.env.TEST_MYSQL_URL): Promise<TestDatabase> {
+export async function createTestDatabase(
+  kind: 'sqlite' | 'mysql',
+  mysqlUrl = process.env.TEST_MYSQL_URL,
+): Promise<TestDatabase> {
   const suffix = `${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
   if (kind === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kk-test-'));
@@ -36,7 +39,12 @@ export async function createTestDatabase(kind: 'sqlite' | 'mysql', mysqlUrl = pr
   }
   const base = new URL(mysqlUrl!);
   const name = `kk_test_${suffix}`;
-  const admin = await createConnection({ host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password) });
+  const admin = await createConnection({
+    host: base.hostname,
+    port: Number(base.port || 3306),
+    user: decodeURIComponent(base.username),
+    password: decodeURIComponent(base.password),
+  });
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   await admin.end();
   const url = new URL(base.toString());
@@ -45,7 +53,12 @@ export async function createTestDatabase(kind: 'sqlite' | 'mysql', mysqlUrl = pr
     kind,
     url: url.toString(),
     drop: async () => {
-      const c = await createConnection({ host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password) });
+      const c = await createConnection({
+        host: base.hostname,
+        port: Number(base.port || 3306),
+        user: decodeURIComponent(base.username),
+        password: decodeURIComponent(base.password),
+      });
       await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await c.end();
     },

@@ -93,7 +93,9 @@ export async function dumpAllTables(c: Container): Promise<string> {
   const tables: string[] =
     kind === 'mysql'
       ? (await c.dataSource.query('SHOW TABLES')).map((r: Record<string, string>) => Object.values(r)[0])
-      : (await c.dataSource.query(`SELECT name FROM sqlite_master WHERE type = 'table'`)).map((r: { name: string }) => r.name);
+      : (await c.dataSource.query(`SELECT name FROM sqlite_master WHERE type = 'table'`)).map(
+          (r: { name: string }) => r.name,
+        );
   const parts: string[] = [];
   for (const t of tables) {
     const q = kind === 'mysql' ? `SELECT * FROM \`${t}\`` : `SELECT * FROM "${t}"`;

@@ -6,7 +6,12 @@ import { TEST_PUBLIC_URL } from './test-app';
 const ROOT = path.join(__dirname, '..', '..');
 
 /** A real worker process (`kundeklubb worker`) against a test's database and SMTP peer. */
-export function spawnWorker(opts: { config: Config; databaseUrl: string; smtpUrl: string; env?: Record<string, string> }): ChildProcess {
+export function spawnWorker(opts: {
+  config: Config;
+  databaseUrl: string;
+  smtpUrl: string;
+  env?: Record<string, string>;
+}): ChildProcess {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'kundeklubb.js'), 'worker'], {
     cwd: ROOT,
     env: {
@@ -27,4 +32,6 @@ export function spawnWorker(opts: { config: Config; databaseUrl: string; smtpUrl
 }
 
 export const exited = (child: ChildProcess) =>
-  new Promise<void>((r) => (child.exitCode !== null || child.signalCode ? r() : child.once('exit', () => r())));
+  new Promise<void>((r) =>
+    child.exitCode !== null || child.signalCode ? r() : child.once('exit', () => r()),
+  );

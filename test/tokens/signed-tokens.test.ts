@@ -35,11 +35,18 @@ describe('signed tokens', () => {
     const cases = [
       `${h}.${otherPayload}.${s}`, // payload changed
       `${h}.${p}.${flipped}`, // signature changed
-      jwt.sign({ s: 'u', m: 5 }, 'another-secret-0123456789abcdef0123456789', { header: { alg: 'HS256', kid: 'k2026' }, noTimestamp: true }),
+      jwt.sign({ s: 'u', m: 5 }, 'another-secret-0123456789abcdef0123456789', {
+        header: { alg: 'HS256', kid: 'k2026' },
+        noTimestamp: true,
+      }),
       jwt.sign({ s: 'u', m: 5 }, NEW.secret, { header: { alg: 'HS256', kid: 'nope' }, noTimestamp: true }),
       jwt.sign({ s: 'u', m: 5 }, NEW.secret, { noTimestamp: true }), // no kid
       `${Buffer.from(JSON.stringify({ alg: 'none', kid: 'k2026' })).toString('base64url')}.${p}.`,
-      jwt.sign({ s: 'u', m: 5 }, NEW.secret, { algorithm: 'HS512', header: { alg: 'HS512', kid: 'k2026' }, noTimestamp: true }),
+      jwt.sign({ s: 'u', m: 5 }, NEW.secret, {
+        algorithm: 'HS512',
+        header: { alg: 'HS512', kid: 'k2026' },
+        noTimestamp: true,
+      }),
       jwt.sign({ s: 'u', m: -1 }, NEW.secret, { header: { alg: 'HS256', kid: 'k2026' }, noTimestamp: true }),
       '',
       'x'.repeat(2000),
@@ -49,7 +56,10 @@ describe('signed tokens', () => {
 
   it('a token of another scope authorises nothing here', () => {
     const tokens = new SignedTokens([NEW]);
-    const privacy = jwt.sign({ s: 'privacy', m: 5 }, NEW.secret, { header: { alg: 'HS256', kid: 'k2026' }, noTimestamp: true });
+    const privacy = jwt.sign({ s: 'privacy', m: 5 }, NEW.secret, {
+      header: { alg: 'HS256', kid: 'k2026' },
+      noTimestamp: true,
+    });
     expect(tokens.verify(privacy, 'unsubscribe')).toBeNull();
   });
 });

@@ -1,10 +1,31 @@
 import { Table, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
 
 /** Column helpers that produce the same logical schema on SQLite and MySQL/MariaDB. */
-const id = (): TableColumnOptions => ({ name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' });
-const str = (name: string, length: number, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
-const int = (name: string, nullable = false, def?: number): TableColumnOptions => ({ name, type: 'integer', isNullable: nullable, default: def });
-const time = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'datetime', precision: 3, isNullable: nullable });
+const id = (): TableColumnOptions => ({
+  name: 'id',
+  type: 'integer',
+  isPrimary: true,
+  isGenerated: true,
+  generationStrategy: 'increment',
+});
+const str = (name: string, length: number, nullable = false): TableColumnOptions => ({
+  name,
+  type: 'varchar',
+  length: String(length),
+  isNullable: nullable,
+});
+const int = (name: string, nullable = false, def?: number): TableColumnOptions => ({
+  name,
+  type: 'integer',
+  isNullable: nullable,
+  default: def,
+});
+const time = (name: string, nullable = false): TableColumnOptions => ({
+  name,
+  type: 'datetime',
+  precision: 3,
+  isNullable: nullable,
+});
 const longText = (q: QueryRunner, name: string, nullable = true): TableColumnOptions => ({
   name,
   type: q.connection.options.type === 'mysql' ? 'mediumtext' : 'text',
@@ -18,7 +39,14 @@ export class Initial1764072000000 implements MigrationInterface {
     await q.createTable(
       new Table({
         name: 'api_clients',
-        columns: [id(), str('name', 100), str('token_hash', 64), str('scopes', 200), time('created_at'), time('revoked_at', true)],
+        columns: [
+          id(),
+          str('name', 100),
+          str('token_hash', 64),
+          str('scopes', 200),
+          time('created_at'),
+          time('revoked_at', true),
+        ],
         uniques: [{ columnNames: ['name'] }, { columnNames: ['token_hash'] }],
       }),
     );
@@ -69,17 +97,38 @@ export class Initial1764072000000 implements MigrationInterface {
           str('channel', 30, true),
           time('given_at', true),
         ],
-        indices: [{ name: 'ix_consent_member', columnNames: ['member_id'] }, { name: 'ix_consent_type_time', columnNames: ['type', 'occurred_at'] }],
+        indices: [
+          { name: 'ix_consent_member', columnNames: ['member_id'] },
+          { name: 'ix_consent_type_time', columnNames: ['type', 'occurred_at'] },
+        ],
       }),
     );
 
     await q.createTable(
       new Table({
         name: 'member_tokens',
-        columns: [id(), int('member_id'), str('purpose', 20), str('token_hash', 64), time('created_at'), time('expires_at'), time('used_at', true)],
+        columns: [
+          id(),
+          int('member_id'),
+          str('purpose', 20),
+          str('token_hash', 64),
+          time('created_at'),
+          time('expires_at'),
+          time('used_at', true),
+        ],
         uniques: [{ columnNames: ['token_hash'] }],
-        indices: [{ name: 'ix_tokens_member', columnNames: ['member_id'] }, { name: 'ix_tokens_expiry', columnNames: ['expires_at'] }],
-        foreignKeys: [{ columnNames: ['member_id'], referencedTableName: 'members', referencedColumnNames: ['id'], onDelete: 'CASCADE' }],
+        indices: [
+          { name: 'ix_tokens_member', columnNames: ['member_id'] },
+          { name: 'ix_tokens_expiry', columnNames: ['expires_at'] },
+        ],
+        foreignKeys: [
+          {
+            columnNames: ['member_id'],
+            referencedTableName: 'members',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          },
+        ],
       }),
     );
 
@@ -99,7 +148,14 @@ export class Initial1764072000000 implements MigrationInterface {
           time('created_at'),
         ],
         indices: [{ name: 'ix_outbox_due', columnNames: ['next_attempt_at'] }],
-        foreignKeys: [{ columnNames: ['member_id'], referencedTableName: 'members', referencedColumnNames: ['id'], onDelete: 'CASCADE' }],
+        foreignKeys: [
+          {
+            columnNames: ['member_id'],
+            referencedTableName: 'members',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          },
+        ],
       }),
     );
 
@@ -156,7 +212,14 @@ export class Initial1764072000000 implements MigrationInterface {
           { name: 'ix_deliveries_campaign_status', columnNames: ['campaign_id', 'status'] },
           { name: 'ix_deliveries_member', columnNames: ['member_id'] },
         ],
-        foreignKeys: [{ columnNames: ['campaign_id'], referencedTableName: 'campaigns', referencedColumnNames: ['id'], onDelete: 'CASCADE' }],
+        foreignKeys: [
+          {
+            columnNames: ['campaign_id'],
+            referencedTableName: 'campaigns',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          },
+        ],
       }),
     );
 
@@ -179,7 +242,10 @@ export class Initial1764072000000 implements MigrationInterface {
           time('created_at'),
           time('updated_at'),
         ],
-        indices: [{ name: 'ix_requests_open_due', columnNames: ['status', 'due_at'] }, { name: 'ix_requests_hmac', columnNames: ['email_hmac'] }],
+        indices: [
+          { name: 'ix_requests_open_due', columnNames: ['status', 'due_at'] },
+          { name: 'ix_requests_hmac', columnNames: ['email_hmac'] },
+        ],
       }),
     );
 
@@ -194,7 +260,18 @@ export class Initial1764072000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['workers', 'privacy_requests', 'deliveries', 'campaigns', 'suppressions', 'mail_outbox', 'member_tokens', 'consent_events', 'members', 'api_clients']) {
+    for (const t of [
+      'workers',
+      'privacy_requests',
+      'deliveries',
+      'campaigns',
+      'suppressions',
+      'mail_outbox',
+      'member_tokens',
+      'consent_events',
+      'members',
+      'api_clients',
+    ]) {
       await q.dropTable(t, true);
     }
   }
