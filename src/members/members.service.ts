@@ -407,9 +407,17 @@ export class MembersService {
       if (used.affected !== 1) return 'invalid';
       const m = await this.lockMember(manager, row.member_id);
       if (!m || !m.email) return 'invalid';
-      if (m.status !== 'pending') return 'already-active';
+      // Restricted (art. 18) while still pending: the confirmation is the person's own consent and
+      // is recorded, but the restriction stands; lifting it makes them active, not pending again.
+      const restrictedPending = m.status === 'restricted' && m.statusBeforeRestriction === 'pending';
+      if (m.status !== 'pending' && !restrictedPending) return 'already-active';
       const now = this.clock();
-      await this.repo(manager).update({ id: m.id }, { status: 'active', confirmedAt: now, updatedAt: now });
+      await this.repo(manager).update(
+        { id: m.id },
+        restrictedPending
+          ? { statusBeforeRestriction: 'active', confirmedAt: now, updatedAt: now }
+          : { status: 'active', confirmedAt: now, updatedAt: now },
+      );
       const last = await manager
         .getRepository(ConsentEventEntity)
         .findOne({ where: { memberId: m.id, type: 'signup' }, order: { id: 'DESC' } });

@@ -188,6 +188,28 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
       expect((await t.c.members.consentHistory(created.body.id)).length).toBe(2);
     });
 
+    it('confirming while restricted records the consent; the restriction stands, and lifting it makes the member active', async () => {
+      const body = buildSignUp();
+      const created = await signUp(body);
+      const path = await confirmationLinkFor(body.email as string);
+      const restrict = (restricted: boolean) =>
+        request(t.app)
+          .post(`/v1/members/${created.body.id}/restrict`)
+          .set('authorization', `Bearer ${t.tokens.privacy}`)
+          .send({ restricted });
+      expect((await restrict(true)).body.status).toBe('restricted');
+
+      const post = await request(t.app).post(path).type('form').send('');
+      expect(post.status).toBe(200);
+      expect(post.text).toMatch(/Velkommen/);
+      expect((await t.c.members.get(created.body.id)).status).toBe('restricted');
+      const history = await t.c.members.consentHistory(created.body.id);
+      expect(history.map((e) => e.type)).toEqual(['signup', 'restriction', 'confirmation']);
+      expect((await request(t.app).post(path)).status).toBe(400); // single-use as always
+
+      expect((await restrict(false)).body.status).toBe('active');
+    });
+
     it('an expired token does nothing', async () => {
       const body = buildSignUp();
       const created = await signUp(body);
