@@ -15,6 +15,7 @@ import {
   openContainer,
   printResult,
   round,
+  runBench,
   serviceEnv,
   sleep,
   tempDir,
@@ -137,10 +138,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -7,7 +7,6 @@ import { createDeliveryWorker } from '../src/jobs';
 import { encodeNewsletter, fillNewsletter } from '../src/newsletter/renderer';
 import { BackgroundWorker } from '../src/worker';
 import {
-  ROOT,
   argInt,
   argValue,
   benchCampaign,
@@ -17,7 +16,9 @@ import {
   openContainer,
   passOnWarnings,
   printResult,
+  ROOT,
   round,
+  runBench,
   serviceEnv,
   sleep,
   stopChild,
@@ -285,10 +286,4 @@ async function main(): Promise<void> {
   if (only.has('scale')) await scaleOut(argInt('scale-members', 10_000), argInt('latency', 20));
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

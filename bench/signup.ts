@@ -12,6 +12,7 @@ import {
   openContainer,
   printResult,
   round,
+  runBench,
   serviceEnv,
   sleep,
   stopChild,
@@ -166,10 +167,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -13,6 +13,7 @@ import {
   openContainer,
   printResult,
   round,
+  runBench,
   serviceEnv,
   stopChild,
   tempDir,
@@ -130,10 +131,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

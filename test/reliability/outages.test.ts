@@ -17,6 +17,24 @@ const receivedCounts = (t: TestApp) => {
 const campaignStatus = async (t: TestApp, id: number) =>
   (await t.c.dataSource.query('SELECT status FROM campaigns WHERE id = ?', [id]))[0].status as string;
 
+/** When a campaign does not finish in time: the ledger by state, and the last warnings and errors. */
+async function printLedgerState(app: TestApp, id: number): Promise<void> {
+  console.log(
+    await app.c.dataSource.query(
+      'SELECT status, COUNT(*) n, MIN(next_attempt_at) t, MAX(attempts) a FROM deliveries GROUP BY status',
+    ),
+    await campaignStatus(app, id),
+    new Date(),
+    app.peer.mails.length,
+  );
+  console.log(
+    app.logs
+      .filter((l) => /"level":(40|50)/.test(l))
+      .slice(-8)
+      .join('\n'),
+  );
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = net.createServer();
@@ -127,20 +145,7 @@ describe('outages during a campaign', () => {
     try {
       await waitUntil(async () => (await campaignStatus(app, id)) === 'sent', 120000, 200);
     } catch (e) {
-      console.log(
-        await app.c.dataSource.query(
-          'SELECT status, COUNT(*) n, MIN(next_attempt_at) t, MAX(attempts) a FROM deliveries GROUP BY status',
-        ),
-        await campaignStatus(app, id),
-        new Date(),
-        app.peer.mails.length,
-      );
-      console.log(
-        app.logs
-          .filter((l) => /"level":(40|50)/.test(l))
-          .slice(-8)
-          .join('\n'),
-      );
+      await printLedgerState(app, id);
       throw e;
     }
     const counts = receivedCounts(app);
@@ -195,20 +200,7 @@ describe('outages during a campaign', () => {
           250,
         );
       } catch (e) {
-        console.log(
-          await app.c.dataSource.query(
-            'SELECT status, COUNT(*) n, MIN(next_attempt_at) t, MAX(attempts) a FROM deliveries GROUP BY status',
-          ),
-          await campaignStatus(app, id),
-          new Date(),
-          app.peer.mails.length,
-        );
-        console.log(
-          app.logs
-            .filter((l) => /"level":(40|50)/.test(l))
-            .slice(-8)
-            .join('\n'),
-        );
+        await printLedgerState(app, id);
         throw e;
       }
       const counts = receivedCounts(app);
