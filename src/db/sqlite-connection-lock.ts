@@ -14,7 +14,7 @@ import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner
  */
 export class SqliteConnectionLock {
   private busy = false;
-  private readonly waiters: Array<{ go: () => void; fail: (err: Error) => void }> = [];
+  private readonly waiters: Array<{ go: () => void }> = [];
 
   constructor(private readonly timeoutMs: number) {}
 
@@ -30,7 +30,6 @@ export class SqliteConnectionLock {
           clearTimeout(timer);
           resolve();
         },
-        fail: reject,
       };
       const timer = setTimeout(() => {
         const i = this.waiters.indexOf(waiter);

@@ -2,7 +2,7 @@ import type { DataSource, EntityManager, Repository } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { toDbTime, type Clock } from '../db/time';
-import { isDuplicateKeyError } from '../db/errors';
+import { isDuplicateKeyError, isLockConflict } from '../db/errors';
 import { AppError, notFound, unprocessable } from '../http/errors';
 import type { OutboxService } from '../outbox/outbox.service';
 import type { OutgoingMail } from '../mail/mailer';
@@ -434,11 +434,4 @@ export class MembersService {
       return 'confirmed';
     });
   }
-}
-
-function isLockConflict(err: unknown): boolean {
-  const code =
-    (err as { driverError?: { code?: string }; code?: string })?.driverError?.code ??
-    (err as { code?: string })?.code;
-  return code === 'ER_LOCK_DEADLOCK' || code === 'SQLITE_BUSY';
 }

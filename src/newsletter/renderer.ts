@@ -190,6 +190,8 @@ interface FillPlan {
 interface CompiledPlans {
   html: FillPlan;
   text: FillPlan;
+  /** The same plans quoted-printable encoded, made on the first `encodeNewsletter`. */
+  encoded?: { html: PreEncodedText<Slot>; text: PreEncodedText<Slot> };
 }
 
 const plans = new WeakMap<CompiledNewsletter, CompiledPlans>();
@@ -369,11 +371,6 @@ export function fillNewsletter(
   return { subject: compiled.subject, html: joinPlan(html, v.html), text: joinPlan(text, v.text) };
 }
 
-const encodedPlans = new WeakMap<
-  CompiledNewsletter,
-  { html: PreEncodedText<Slot>; text: PreEncodedText<Slot> }
->();
-
 /**
  * Once per recipient, ready for the wire: the same html and text as `fillNewsletter`, quoted-printable
  * encoded. Lines without a per-recipient value were encoded once per campaign (see PreEncodedText).
@@ -382,15 +379,11 @@ export function encodeNewsletter(
   compiled: CompiledNewsletter,
   values: RecipientValues,
 ): { subject: string; encoded: { html: string; text: string } } {
-  let plan = encodedPlans.get(compiled);
-  if (!plan) {
-    const { html, text } = plansOf(compiled);
-    plan = {
-      html: PreEncodedText.fromPlan(html.parts, html.slots),
-      text: PreEncodedText.fromPlan(text.parts, text.slots),
-    };
-    encodedPlans.set(compiled, plan);
-  }
+  const compiledPlans = plansOf(compiled);
+  const plan = (compiledPlans.encoded ??= {
+    html: PreEncodedText.fromPlan(compiledPlans.html.parts, compiledPlans.html.slots),
+    text: PreEncodedText.fromPlan(compiledPlans.text.parts, compiledPlans.text.slots),
+  });
   const v = slotValues(values);
   return {
     subject: compiled.subject,
