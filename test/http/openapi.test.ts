@@ -35,16 +35,43 @@ function mountedRoutes(app: Express): Set<string> {
 const CONTRACT_COPY = path.join(__dirname, '..', '..', 'docs', 'CONTRACT.md');
 const CONTRACT_SHARED = path.join(__dirname, '..', '..', '..', 'shared', 'CONTRACT.md');
 
-/** Routes named in CONTRACT.md (`METHOD /path`, plus the `/resume` · `/cancel` shorthand and `/p/:token`). */
+/**
+ * Routes named in CONTRACT.md (`METHOD /path`, `{param}` read as `:param`, plus the `/resume` ·
+ * `/cancel` shorthand, `/p/:token` and the click redirect `/r/{campaignId}/{n}`).
+ * `/webhooks/{provider}` names the four provider routes spelled out in §9, not a route of its own.
+ */
 function contractRoutes(): Set<string> {
   const text = fs.readFileSync(CONTRACT_COPY, 'utf8');
   const out = new Set<string>();
-  for (const m of text.matchAll(/`(GET|POST|PATCH|DELETE) (\/[^\s`?]+)/g)) out.add(`${m[1]} ${m[2]}`);
+  for (const m of text.matchAll(/`(GET|POST|PATCH|DELETE) (\/[^\s`?]+)/g))
+    out.add(`${m[1]} ${m[2].replace(/\{(\w+)\}/g, ':$1')}`);
+  out.delete('POST /webhooks/:provider');
   if (/`\/resume` · `\/cancel`/.test(text))
     ['resume', 'cancel'].forEach((a) => out.add(`POST /v1/campaigns/:id/${a}`));
   if (/\(`\/p\/:token`\)/.test(text)) out.add('GET /p/:token');
+  if (/\/r\/\{campaignId\}\/\{n\}/.test(text)) out.add('GET /r/:campaignId/:n');
   return out;
 }
+
+/**
+ * Contract routes not built yet, each with the issue that builds it. An issue removes its own
+ * routes when it lands; the list is empty when the contract is whole.
+ */
+const NOT_BUILT_YET: Record<string, number> = {
+  'POST /webhooks/ses': 16,
+  'POST /webhooks/mailgun': 16,
+  'POST /webhooks/sendgrid': 16,
+  'POST /webhooks/postmark': 16,
+  'POST /v1/webhooks': 17,
+  'GET /v1/webhooks': 17,
+  'DELETE /v1/webhooks/:id': 17,
+  'POST /v1/webhooks/:id/test': 17,
+  'GET /v1/events': 17,
+  'POST /v1/imports': 18,
+  'GET /v1/imports/:id': 18,
+  'GET /r/:campaignId/:n': 19,
+  'GET /n/:publicId': 19,
+};
 
 describe('OpenAPI document', () => {
   let t: TestApp;
@@ -90,7 +117,13 @@ describe('OpenAPI document', () => {
   it('documents every route of CONTRACT.md', () => {
     const contract = contractRoutes();
     expect(contract.size).toBeGreaterThan(25);
-    expect([...contract].filter((r) => !documented.has(r))).toEqual([]);
+    expect([...contract].filter((r) => !documented.has(r) && !(r in NOT_BUILT_YET))).toEqual([]);
+  });
+
+  it('lists as not built only contract routes that are really missing', () => {
+    const contract = contractRoutes();
+    // A stale entry (a route built, or no longer in the contract) must be removed from the list.
+    expect(Object.keys(NOT_BUILT_YET).filter((r) => !contract.has(r) || documented.has(r))).toEqual([]);
   });
 
   it('documents exactly the routes the app serves (outside the admin UI and the docs page)', () => {
