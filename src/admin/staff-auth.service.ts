@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LessThan, type DataSource, type Repository } from 'typeorm';
 import type { Logger } from '../logger';
 import type { Clock } from '../db/time';
@@ -52,23 +53,36 @@ export class StaffAuthService {
 
   /**
    * A locked account answers "limited" before the password is checked, so guessing stops there.
-   * An unknown address costs the same scrypt work as a known one and counts as a failure.
+   * The attempt is reserved (counted as a failure) before the check, so parallel guesses stop at
+   * the limit too. Many failures overall only slow logins down: a right password is never refused
+   * for other accounts' failures. An unknown address costs the same scrypt work as a known one.
    */
   async login(email: string, password: string): Promise<LoginOutcome> {
-    const retryAfterSeconds = this.limiter.retryAfter(email);
-    if (retryAfterSeconds > 0) {
-      this.logger.warn({ retryAfterSeconds }, 'staff login limited');
-      return { kind: 'limited', retryAfterSeconds };
+    const attempt = this.limiter.reserve(email);
+    if (attempt.kind === 'limited') {
+      this.logger.warn({ retryAfterSeconds: attempt.retryAfterSeconds }, 'staff login limited');
+      return { kind: 'limited', retryAfterSeconds: attempt.retryAfterSeconds };
     }
-    const user = await this.users.findByEmail(email);
-    const candidate = password.length <= MAX_PASSWORD_LENGTH ? password : '';
-    const ok =
-      (await verifyPassword(candidate, user?.passwordHash ?? (await dummyHash()))) &&
-      !!user &&
-      !user.disabledAt &&
-      candidate !== '';
+    let user: StaffUser | null;
+    let ok: boolean;
+    try {
+      if (attempt.delayMs > 0) {
+        this.logger.warn({ delayMs: attempt.delayMs }, 'staff login slowed: many failed logins');
+        await sleep(attempt.delayMs);
+      }
+      user = await this.users.findByEmail(email);
+      const candidate = password.length <= MAX_PASSWORD_LENGTH ? password : '';
+      ok =
+        (await verifyPassword(candidate, user?.passwordHash ?? (await dummyHash()))) &&
+        !!user &&
+        !user.disabledAt &&
+        candidate !== '';
+    } catch (err) {
+      // Undecided (e.g. the database is down): not the staff member's failure.
+      this.limiter.release(email);
+      throw err;
+    }
     if (!ok || !user) {
-      this.limiter.recordFailure(email);
       this.logger.info({ staffUserId: user?.id ?? null }, 'staff login failed');
       return { kind: 'invalid' };
     }

@@ -14,7 +14,8 @@ const hash = (token: string) => crypto.createHash('sha256').update(token).digest
 /** API clients (the apps, marketing, privacy staff) and their bearer tokens, stored only as hashes. */
 export class ClientsService {
   private readonly repo: Repository<ApiClient>;
-  // Token lookups happen on every request; a short cache keeps them off the database.
+  // Token lookups happen on every request; a short cache keeps them off the database. revoke()
+  // clears it, so revocation holds at once here; other processes may accept the token 5 s more.
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
 
   constructor(deps: { dataSource: DataSource }) {

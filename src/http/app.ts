@@ -12,6 +12,7 @@ import { privacyMemberRoutes, privacyRequestRoutes } from '../privacy/privacy.ro
 import { unsubscribeRoutes } from '../privacy/unsubscribe.routes';
 import { privacyLinkRoutes } from '../privacy/privacy-link.routes';
 import { adminRoutes } from '../admin/admin.routes';
+import { redactAddresses } from '../mail/mailer';
 
 const PROBLEM = 'application/problem+json';
 
@@ -60,8 +61,9 @@ export function createApp(c: Container): Express {
   });
 
   const v1 = express.Router();
-  v1.use(express.json({ limit: '512kb', strict: true, type: ['application/json', 'application/*+json'] }));
+  // Authenticate first: an anonymous caller gets 401 before the service reads up to 512 KB of body.
   v1.use(authenticate(c.clients));
+  v1.use(express.json({ limit: '512kb', strict: true, type: ['application/json', 'application/*+json'] }));
   v1.use('/members', membersRoutes({ members: c.members }));
   v1.use('/members', privacyMemberRoutes({ privacy: c.privacy }));
   v1.use('/privacy-requests', privacyRequestRoutes({ privacyRequests: c.privacyRequests }));
@@ -94,10 +96,7 @@ function problemHandler(c: Container): ErrorRequestHandler {
     else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500)
       e = new AppError(err.status, 'bad-request', 'Bad request', 'The request could not be read');
     else {
-      c.logger.error(
-        { err: { message: String(err?.message ?? err), stack: err?.stack }, route: routeOf(req) },
-        'unhandled error',
-      );
+      logUnhandled(c, err, req);
       e = new AppError(500, 'internal', 'Internal server error', 'Something went wrong; it has been logged');
     }
     res
@@ -119,16 +118,24 @@ function pageErrorHandler(c: Container): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const status =
       typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
-    if (status === 500)
-      c.logger.error(
-        { err: { message: String(err?.message ?? err), stack: err?.stack }, route: routeOf(req) },
-        'unhandled error',
-      );
+    if (status === 500) logUnhandled(c, err, req);
     res
       .status(status)
       .type('text/plain')
       .send(status === 500 ? 'Noe gikk galt. Prøv igjen senere.' : 'Ugyldig forespørsel.');
   };
+}
+
+/**
+ * Logs an unexpected error for both handlers. Driver messages can quote the data, e.g. MySQL's
+ * "Duplicate entry 'kari@example.no' for key …", so message and stack (which repeats the message)
+ * go through the address redaction: no address in a log line (CONTRACT §3).
+ */
+function logUnhandled(c: Container, err: unknown, req: express.Request): void {
+  const e = err as { message?: unknown; stack?: unknown } | null | undefined;
+  const message = redactAddresses(String(e?.message ?? err));
+  const stack = typeof e?.stack === 'string' ? redactAddresses(e.stack) : undefined;
+  c.logger.error({ err: { message, stack }, route: routeOf(req) }, 'unhandled error');
 }
 
 /** The matched route pattern, never the URL: paths carry tokens. */
