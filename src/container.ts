@@ -89,6 +89,7 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   const campaigns = new CampaignsService({ dataSource, config, mailer, logger, clock });
   const deliveryStore = new DeliveryStore({ dataSource });
   const delivery = new DeliveryService({ dataSource, store: deliveryStore, campaigns, logger, clock });
+  members.addParticipant(outbox);
   members.addParticipant(delivery.participant());
   const privacy = new PrivacyService({
     dataSource,

@@ -77,6 +77,10 @@ const ERROR_TRANSLATIONS: Array<[RegExp, string]> = [
   [/^must be at most (\d+) characters$/, 'Kan ha høyst $1 tegn.'],
   [/^must be a single line without control characters$/, 'Må være én linje uten kontrolltegn.'],
   [/^must not contain control characters$/, 'Kan ikke inneholde kontrolltegn.'],
+  [
+    /^must not contain the reserved text %%KK_$/,
+    'Kan ikke inneholde teksten %%KK_ (reservert for tjenesten).',
+  ],
   [/^must not contain spaces$/, 'Kan ikke inneholde mellomrom.'],
   [/^must be an absolute http: or https: URL$/, 'Må være en fullstendig adresse som begynner med https://'],
   [/^must be an ISO 8601 date-time/, 'Må være en dato og et klokkeslett.'],

@@ -23,6 +23,8 @@ export interface Campaign {
   /** Compiled HTML/text with the per-recipient placeholders still in; null until frozen for sending. */
   compiledHtml: string | null;
   compiledText: string | null;
+  /** The placeholder nonce of that render: only placeholders with it are filled per recipient. */
+  compiledNonce: string | null;
   /** Recipients enqueued when sending began (the delivery engine sets it). */
   total: number;
   createdAt: Date;
@@ -60,6 +62,7 @@ export const CampaignEntity = new EntitySchema<Campaign>({
     finishedAt: time('finished_at', true),
     compiledHtml: longText('compiled_html'),
     compiledText: longText('compiled_text'),
+    compiledNonce: str('compiled_nonce', 24, true),
     total: { name: 'total', type: 'integer', default: 0 },
     createdAt: time('created_at'),
     updatedAt: time('updated_at'),

@@ -1,18 +1,15 @@
 import { z } from 'zod';
+import { singleLine } from '../http/fields';
 import { SOURCES } from '../members/member.entity';
 import { emailSchema } from '../members/members.schema';
 import { blocksSchema, newsletterContentSchema } from '../newsletter/blocks.schema';
 import { CAMPAIGN_STATUSES } from './campaign.entity';
 
-const name = z
-  .string()
-  .trim()
-  .min(1, { error: 'must not be empty' })
-  .max(200, { error: 'must be at most 200 characters' });
+const name = singleLine(200);
 // The same rules the renderer applies, so a body that passes here also compiles.
 const subject = newsletterContentSchema.shape.subject;
 const preheader = newsletterContentSchema.shape.preheader.unwrap();
-const partnerId = z.string().trim().min(1).max(100);
+const partnerId = singleLine(100);
 
 /** Each given list narrows the audience; an empty or absent list does not filter. */
 export const audienceSchema = z.strictObject({

@@ -84,8 +84,13 @@ function contentOf(c: Pick<Campaign, 'subject' | 'preheader' | 'blocksJson'>): N
 }
 
 function storedRender(c: Campaign): CompiledNewsletter | null {
-  if (c.compiledHtml === null || c.compiledText === null) return null;
-  return Object.freeze({ subject: c.subject, html: c.compiledHtml, text: c.compiledText });
+  if (c.compiledHtml === null || c.compiledText === null || c.compiledNonce === null) return null;
+  return Object.freeze({
+    subject: c.subject,
+    html: c.compiledHtml,
+    text: c.compiledText,
+    nonce: c.compiledNonce,
+  });
 }
 
 /** Newsletters: authoring, audience, preview, test send, and the frozen render the delivery engine sends. */
@@ -242,6 +247,7 @@ export class CampaignsService {
       finishedAt: null,
       compiledHtml: null,
       compiledText: null,
+      compiledNonce: null,
       total: 0,
       createdAt: now,
       updatedAt: now,
@@ -275,6 +281,7 @@ export class CampaignsService {
       changes.updatedAt = new Date(Math.max(this.clock().getTime(), c.updatedAt.getTime() + 1));
       changes.compiledHtml = null;
       changes.compiledText = null;
+      changes.compiledNonce = null;
       const res = await this.repo()
         .createQueryBuilder()
         .update(CampaignEntity)
@@ -399,7 +406,7 @@ export class CampaignsService {
     const res = await manager
       .createQueryBuilder()
       .update(CampaignEntity)
-      .set({ compiledHtml: compiled.html, compiledText: compiled.text })
+      .set({ compiledHtml: compiled.html, compiledText: compiled.text, compiledNonce: compiled.nonce })
       .where('id = :id', { id })
       .andWhere('compiled_html IS NULL')
       .execute();

@@ -120,7 +120,11 @@ export const ROUTES: RouteDoc[] = [
     body: signUpSchema,
     responses: {
       '201': { description: 'New member', schema: 'Member' },
-      '200': { description: 'Existing member; the new consent recorded', schema: 'Member' },
+      '200': {
+        description:
+          'Existing member; the new consent recorded. The whole Member with members:read, else only { id, status }',
+        schema: 'Member',
+      },
       '400': problem,
       '422': problem,
       ...auth,

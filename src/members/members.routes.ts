@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { requireScope } from '../http/auth';
+import { hasScope, requireScope } from '../http/auth';
 import { handler, idParam, parseBody, parseQuery } from '../http/validate';
 import type { MembersService } from './members.service';
 import { leaveSchema, listQuerySchema, rectifySchema, signUpSchema } from './members.schema';
@@ -15,7 +15,10 @@ export function membersRoutes(deps: { members: MembersService }): Router {
     handler(async (req, res) => {
       const input = parseBody(signUpSchema, req.body);
       const { member, created } = await members.signUp(input);
-      res.status(created ? 201 : 200).json(member);
+      // An existing member's profile is not the caller's to read without members:read: the
+      // answer to a repeated sign-up then says only which member it is and its status.
+      if (created || hasScope(req, 'members:read')) res.status(created ? 201 : 200).json(member);
+      else res.status(200).json({ id: member.id, status: member.status });
     }),
   );
 

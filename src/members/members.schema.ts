@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { singleLine } from '../http/fields';
 import { SOURCES, MEMBER_STATUSES } from './member.entity';
 
 /** Trimmed, lower-cased: the club's one identity for a person. */
@@ -9,13 +10,13 @@ export const emailSchema = z
   .max(254)
   .pipe(z.email({ message: 'must be a valid e-mail address' }));
 
-const name = z.string().trim().min(1).max(100);
+const name = singleLine(100);
 const phone = z
   .string()
   .trim()
   .regex(/^\+?[0-9 ()-]{5,20}$/, { message: 'must be a phone number like +4791234567' })
   .transform((s) => s.replace(/[ ()-]/g, ''));
-const ref = z.string().trim().min(1).max(100);
+const ref = singleLine(100);
 
 export const signUpSchema = z.strictObject({
   email: emailSchema,
@@ -23,12 +24,12 @@ export const signUpSchema = z.strictObject({
   lastName: name.optional(),
   phone: phone.optional(),
   source: z.enum(SOURCES),
-  sourceVersion: z.string().trim().min(1).max(30).optional(),
+  sourceVersion: singleLine(30).optional(),
   externalId: ref.optional(),
   partnerId: ref.optional(),
   consent: z.strictObject(
     {
-      textVersion: z.string().min(1).max(50),
+      textVersion: singleLine(50),
       givenAt: z.iso.datetime({ offset: true }).optional(),
     },
     { message: 'consent is required: { textVersion, givenAt? }' },

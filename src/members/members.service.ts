@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import { toDbTime, type Clock } from '../db/time';
 import { isDuplicateKeyError, isLockConflict } from '../db/errors';
 import { AppError, notFound, unprocessable } from '../http/errors';
-import type { OutboxService } from '../outbox/outbox.service';
+import type { MailQuota, OutboxService } from '../outbox/outbox.service';
 import type { OutgoingMail } from '../mail/mailer';
 import { hashToken, newOpaqueToken } from '../tokens/opaque-tokens';
 import { fillTemplate, readTemplate } from '../templates';
@@ -60,6 +60,11 @@ export interface ConsentEventView {
 export type ConfirmOutcome = 'confirmed' | 'already-active' | 'invalid';
 
 const CONFIRM_TTL_MS = 72 * 3600 * 1000;
+/**
+ * Anyone with an app token can sign any address up, again and again: the address gets at most one
+ * confirmation mail a day and three in all. Later sign-ups answer as usual and mail nothing.
+ */
+export const CONFIRMATION_QUOTA: MailQuota = { windowMs: 24 * 3600 * 1000, perWindow: 1, total: 3 };
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function presentMember(m: Member): MemberView {
@@ -180,10 +185,13 @@ export class MembersService {
           'SELECT 1 AS x FROM mail_outbox WHERE member_id = ? AND kind = ?',
           [existing.id, 'confirmation'],
         );
-        if (waiting.length === 0) {
-          await this.outbox.enqueue(manager, existing.id, 'confirmation');
-          queuedMail = true;
-        }
+        if (waiting.length === 0)
+          queuedMail = await this.outbox.enqueueWithin(
+            manager,
+            existing.id,
+            'confirmation',
+            CONFIRMATION_QUOTA,
+          );
       }
       return { member: existing, created: false, queuedMail };
     }
@@ -211,8 +219,10 @@ export class MembersService {
     const res = await repo.insert(row);
     member.id = Number(res.identifiers[0].id);
     await this.appendEvent(manager, member.id, 'signup', consent);
-    if (needsConfirmation) await this.outbox.enqueue(manager, member.id, 'confirmation');
-    return { member, created: true, queuedMail: needsConfirmation };
+    const queuedMail =
+      needsConfirmation &&
+      (await this.outbox.enqueueWithin(manager, member.id, 'confirmation', CONFIRMATION_QUOTA));
+    return { member, created: true, queuedMail };
   }
 
   private async appendEvent(
@@ -309,7 +319,6 @@ export class MembersService {
       await this.suppression.add(manager, m.email, 'unsubscribed', now);
       for (const p of this.participants) await p.forget(manager, { id, email: m.email }, 'leave');
       await manager.query('DELETE FROM member_tokens WHERE member_id = ?', [id]);
-      await manager.query('DELETE FROM mail_outbox WHERE member_id = ?', [id]);
       await this.repo(manager).update(
         { id },
         {

@@ -1,28 +1,23 @@
 import { z } from 'zod';
+import { plainText, singleLine } from '../http/fields';
 
 /** Newsletter content as marketing writes it (CONTRACT §5). Everything here is later HTML-escaped. */
 
-const CONTROL_CHARACTER = /\p{Cc}/u;
-const LINE_BREAK_OR_TAB = /[\n\r\t]/g;
+/**
+ * The renderer's per-recipient slots look like `%%KK_<nonce>_UNSUB%%`. The renderer only fills
+ * its own nonce, but campaign text that imitates a slot is refused outright, so no field can
+ * smuggle one in (a reviewer would see it literally, members would not).
+ */
+const RESERVED_MARKER = /%%KK_/i;
+export const RESERVED_MARKER_MESSAGE = 'must not contain the reserved text %%KK_';
+const noMarker = (s: string) => !RESERVED_MARKER.test(s);
 
 /** One line of text: no line breaks, since titles and the subject may end up in headers and buttons. */
-const singleLine = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, { error: 'must not be empty' })
-    .max(max, { error: `must be at most ${max} characters` })
-    .refine((s) => !CONTROL_CHARACTER.test(s), { error: 'must be a single line without control characters' });
+const line = (max: number, opts: { min?: 0 | 1 } = {}) =>
+  singleLine(max, opts).refine(noMarker, { error: RESERVED_MARKER_MESSAGE });
 
 /** Plain text with blank-line paragraphs. */
-const plainText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, { error: `must be at most ${max} characters` })
-    .refine((s) => !CONTROL_CHARACTER.test(s.replace(LINE_BREAK_OR_TAB, '')), {
-      error: 'must not contain control characters',
-    });
+const paragraphs = (max: number) => plainText(max).refine(noMarker, { error: RESERVED_MARKER_MESSAGE });
 
 /** Absolute http(s) only: anything else (javascript:, data:, relative) is unsafe or broken in a mail client. */
 const httpUrl = z
@@ -30,16 +25,17 @@ const httpUrl = z
   .trim()
   .max(2048, { error: 'must be at most 2048 characters' })
   .refine((s) => !/\s/.test(s), { error: 'must not contain spaces' })
+  .refine(noMarker, { error: RESERVED_MARKER_MESSAGE })
   .pipe(z.url({ protocol: /^https?$/, error: 'must be an absolute http: or https: URL' }));
 
 const link = z.strictObject({
   url: httpUrl,
-  label: singleLine(80),
+  label: line(80),
 });
 
 const commonFields = {
-  title: singleLine(200),
-  body: plainText(5000).optional(),
+  title: line(200),
+  body: paragraphs(5000).optional(),
   link: link.optional(),
 };
 
@@ -50,7 +46,7 @@ export const activityBlockSchema = z.strictObject({
     offset: true,
     error: 'must be an ISO 8601 date-time with offset, e.g. 2026-12-03T18:00:00+01:00',
   }),
-  location: singleLine(200).optional(),
+  location: line(200).optional(),
   imageUrl: httpUrl.optional(),
 });
 
@@ -63,7 +59,7 @@ export const newsBlockSchema = z.strictObject({
 export const offerBlockSchema = z.strictObject({
   type: z.literal('offer'),
   ...commonFields,
-  code: singleLine(40).optional(),
+  code: line(40).optional(),
   validUntil: z.iso.date({ error: 'must be a real date as YYYY-MM-DD, e.g. 2026-12-24' }).optional(),
 });
 
@@ -81,13 +77,8 @@ export const blocksSchema = z
   .max(30, { error: 'must have at most 30 blocks' });
 
 export const newsletterContentSchema = z.strictObject({
-  subject: singleLine(200),
-  preheader: z
-    .string()
-    .trim()
-    .max(200, { error: 'must be at most 200 characters' })
-    .refine((s) => !CONTROL_CHARACTER.test(s), { error: 'must be a single line without control characters' })
-    .optional(),
+  subject: line(200),
+  preheader: line(200, { min: 0 }).optional(),
   blocks: blocksSchema,
 });
 

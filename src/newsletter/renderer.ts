@@ -16,11 +16,15 @@ export interface Brand {
   privacyContact: string;
 }
 
-/** `html` and `text` still contain the per-recipient placeholders. */
+/**
+ * `html` and `text` still contain the per-recipient placeholders, which carry `nonce`. Stored
+ * renders keep their nonce, so only this compile's own placeholders are ever filled.
+ */
 export interface CompiledNewsletter {
   subject: string;
   html: string;
   text: string;
+  nonce: string;
 }
 
 export interface RecipientValues {
@@ -159,26 +163,27 @@ function blockValues(block: Block): TemplateValues {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Per-recipient placeholders. A fresh random nonce per compile means no campaign text can
-// contain (and so hijack) a placeholder of its own rendering.
+// Per-recipient placeholders. A fresh random nonce per compile, kept with the render (also when
+// stored), means no campaign text can contain (and so hijack) a placeholder of its rendering;
+// the campaign schema refuses placeholder-like text besides.
 
 type Slot = 'greeting' | 'unsubscribeUrl';
 const SLOT_BY_MARKER_NAME: Record<string, Slot> = { GREETING: 'greeting', UNSUB: 'unsubscribeUrl' };
-const ANY_MARKER = /%%KK_[0-9a-f]{24}_(GREETING|UNSUB)%%/g;
+const NONCE = /^[0-9a-f]{24}$/;
 
 interface Markers {
   greeting: string;
   unsubscribeUrl: string;
-  pattern: RegExp;
 }
 
-function createMarkers(): Markers {
-  const nonce = crypto.randomBytes(12).toString('hex');
-  return {
-    greeting: `%%KK_${nonce}_GREETING%%`,
-    unsubscribeUrl: `%%KK_${nonce}_UNSUB%%`,
-    pattern: new RegExp(`%%KK_${nonce}_(GREETING|UNSUB)%%`, 'g'),
-  };
+function markersOf(nonce: string): Markers {
+  return { greeting: `%%KK_${nonce}_GREETING%%`, unsubscribeUrl: `%%KK_${nonce}_UNSUB%%` };
+}
+
+/** Exactly this render's placeholders: a slot with any other nonce is plain text. */
+function markerPattern(nonce: string): RegExp {
+  if (!NONCE.test(nonce)) throw new Error('Compiled newsletter has no valid placeholder nonce');
+  return new RegExp(`%%KK_${nonce}_(GREETING|UNSUB)%%`, 'g');
 }
 
 /** `parts` interleave with `slots`: parts[0] slots[0] parts[1] … parts[n]. */
@@ -211,15 +216,16 @@ function planFill(document: string, pattern: RegExp): FillPlan {
   return { parts, slots };
 }
 
-function planCompiled(compiled: CompiledNewsletter, pattern: RegExp): CompiledPlans {
+function planCompiled(compiled: CompiledNewsletter): CompiledPlans {
+  const pattern = markerPattern(compiled.nonce);
   return { html: planFill(compiled.html, pattern), text: planFill(compiled.text, pattern) };
 }
 
-/** Compiled objects not made in this process (e.g. loaded from storage) are planned once, on first fill. */
+/** Each compiled object (also one loaded from storage) is planned once, on first fill, with its own nonce. */
 function plansOf(compiled: CompiledNewsletter): CompiledPlans {
   let found = plans.get(compiled);
   if (!found) {
-    found = planCompiled(compiled, ANY_MARKER);
+    found = planCompiled(compiled);
     plans.set(compiled, found);
   }
   return found;
@@ -340,16 +346,17 @@ export async function compileNewsletter(
   brand: Brand,
 ): Promise<CompiledNewsletter> {
   const valid = validateContent(content);
-  const markers = createMarkers();
-  const { source, blockLines } = composeMjml(valid, brand, markers);
+  const nonce = crypto.randomBytes(12).toString('hex');
+  const { source, blockLines } = composeMjml(valid, brand, markersOf(nonce));
   const html = await renderMjml(source, blockLines);
   // Frozen so the cached segments can never drift from html/text.
   const compiled: CompiledNewsletter = Object.freeze({
     subject: valid.subject,
     html,
     text: renderText(html),
+    nonce,
   });
-  plans.set(compiled, planCompiled(compiled, markers.pattern));
+  plans.set(compiled, planCompiled(compiled));
   return compiled;
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import type { Mailer, OutgoingMail } from '../mail/mailer';
 import { MailError } from '../mail/mailer';
 import { fromDbTime, toDbTime, type Clock } from '../db/time';
+import { execute } from '../db/sql';
 
 /**
  * Builds the mail of one kind for one member at send time, or returns null when it is no
@@ -10,6 +11,16 @@ import { fromDbTime, toDbTime, type Clock } from '../db/time';
  * outbox never stores an address or a token.
  */
 export type MailComposer = (memberId: number) => Promise<OutgoingMail | null>;
+
+/**
+ * How often one kind of mail may be queued for one member: at most `perWindow` within `windowMs`
+ * and, when set, `total` in all. Kept in the database, so it holds across processes and restarts.
+ */
+export interface MailQuota {
+  windowMs: number;
+  perWindow: number;
+  total?: number;
+}
 
 const MAX_ATTEMPTS = 12;
 const LEASE_MS = 60_000;
@@ -35,6 +46,67 @@ export class OutboxService {
 
   register(kind: string, composer: MailComposer): void {
     this.composers.set(kind, composer);
+  }
+
+  /**
+   * Counts one more mail of `kind` for the member if the quota allows it, in the caller's
+   * transaction (one conditional UPDATE, so concurrent requests cannot both take the last one).
+   */
+  async takeQuota(
+    manager: EntityManager,
+    memberId: number,
+    kind: string,
+    quota: MailQuota,
+  ): Promise<boolean> {
+    const now = this.clock();
+    const windowOpen = toDbTime(new Date(now.getTime() - quota.windowMs));
+    const insertIgnore = manager.connection.options.type === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
+    await execute(
+      manager,
+      `${insertIgnore} INTO mail_quota (member_id, kind, total, window_count) VALUES (?, ?, 0, 0)`,
+      [memberId, kind],
+    );
+    // MySQL assigns left to right with the new values visible: window_count before window_start.
+    const res = await execute(
+      manager,
+      `UPDATE mail_quota SET total = total + 1,
+         window_count = CASE WHEN window_start IS NULL OR window_start <= ? THEN 1 ELSE window_count + 1 END,
+         window_start = CASE WHEN window_start IS NULL OR window_start <= ? THEN ? ELSE window_start END
+       WHERE member_id = ? AND kind = ? AND total < ?
+         AND (window_start IS NULL OR window_start <= ? OR window_count < ?)`,
+      [
+        windowOpen,
+        windowOpen,
+        toDbTime(now),
+        memberId,
+        kind,
+        quota.total ?? 2_000_000_000,
+        windowOpen,
+        quota.perWindow,
+      ],
+    );
+    return res.affected === 1;
+  }
+
+  /** Queues the mail unless the quota is used up; false when nothing was queued. */
+  async enqueueWithin(
+    manager: EntityManager,
+    memberId: number,
+    kind: string,
+    quota: MailQuota,
+  ): Promise<boolean> {
+    if (!(await this.takeQuota(manager, memberId, kind, quota))) {
+      this.logger.info({ memberId, kind }, 'transactional mail not queued: quota used up');
+      return false;
+    }
+    await this.enqueue(manager, memberId, kind);
+    return true;
+  }
+
+  /** Erasure and leaving: nothing more is mailed, and the counts go with the member. */
+  async forget(manager: EntityManager, member: { id: number }): Promise<void> {
+    await manager.query('DELETE FROM mail_outbox WHERE member_id = ?', [member.id]);
+    await manager.query('DELETE FROM mail_quota WHERE member_id = ?', [member.id]);
   }
 
   async enqueue(manager: EntityManager, memberId: number, kind: string): Promise<number> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plainText, singleLine } from '../http/fields';
 import { emailSchema } from '../members/members.schema';
 import { REQUEST_TYPES } from './privacy-request.entity';
 
@@ -7,7 +8,7 @@ export const restrictSchema = z.strictObject({
 });
 export type RestrictInput = z.infer<typeof restrictSchema>;
 
-const note = z.string().trim().min(1).max(2000);
+const note = plainText(2000).min(1, { error: 'must not be empty' });
 
 export const createRequestSchema = z.strictObject({
   type: z.enum(REQUEST_TYPES),
@@ -28,7 +29,7 @@ export const updateRequestSchema = z
   .strictObject({
     status: z.literal('done').optional(),
     note: note.nullable().optional(),
-    outcome: z.string().trim().min(1).max(200).nullable().optional(),
+    outcome: singleLine(200).nullable().optional(),
     /** Closing an erasure request with `erase: true` erases the member with that address. */
     erase: z.literal(true).optional(),
   })

@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import { toDbTime, type Clock } from '../db/time';
 import { AppError, notFound } from '../http/errors';
 import type { OutgoingMail } from '../mail/mailer';
-import type { OutboxService } from '../outbox/outbox.service';
+import type { MailQuota, OutboxService } from '../outbox/outbox.service';
 import type { SignedTokens } from '../tokens/signed-tokens';
 import { hashToken, newOpaqueToken } from '../tokens/opaque-tokens';
 import { fillTemplate, readTemplate } from '../templates';
@@ -40,6 +40,8 @@ export type UnsubscribeView =
   { state: 'invalid' } | { state: 'member'; maskedEmail: string } | { state: 'gone' };
 
 const PRIVACY_LINK_TTL_MS = 24 * 3600 * 1000;
+/** A link lasts 24 hours, so nobody needs more than one a day; three allow for a lost mail. */
+export const PRIVACY_LINK_QUOTA: MailQuota = { windowMs: 24 * 3600 * 1000, perWindow: 3 };
 const PRIVACY_PURPOSE = 'privacy';
 const RESERVED_PARTS = new Set(['exportedAt', 'member', 'consentEvents']);
 
@@ -140,7 +142,6 @@ export class PrivacyService {
       await p.forget(manager, { id: m.id, email: m.email ?? '' }, 'erase');
     await manager.query('UPDATE consent_events SET member_id = NULL WHERE member_id = ?', [m.id]);
     await manager.query('DELETE FROM member_tokens WHERE member_id = ?', [m.id]);
-    await manager.query('DELETE FROM mail_outbox WHERE member_id = ?', [m.id]);
     await manager.getRepository(MemberEntity).delete({ id: m.id });
     await this.members.recordEvent(manager, null, 'erasure', reason);
     return true;
@@ -225,9 +226,9 @@ export class PrivacyService {
   /**
    * Mails a privacy link to the member's own address, never to anyone else: the unsubscribe
    * token alone (a forwarded newsletter) must not let a stranger read or erase data. At most
-   * one such mail waits in the outbox per member.
+   * one such mail waits in the outbox per member, and at most PRIVACY_LINK_QUOTA are sent.
    */
-  async requestPrivacyLink(token: string): Promise<'sent' | 'unavailable' | 'invalid'> {
+  async requestPrivacyLink(token: string): Promise<'sent' | 'limited' | 'unavailable' | 'invalid'> {
     const claims = this.tokens.verify(token, 'unsubscribe');
     if (!claims) return 'invalid';
     const memberId = claims.memberId;
@@ -239,8 +240,9 @@ export class PrivacyService {
         memberId,
         'privacy-link',
       ]);
-      if (waiting.length === 0) await this.outbox.enqueue(manager, memberId, 'privacy-link');
-      return 'sent' as const;
+      if (waiting.length > 0) return 'sent' as const;
+      const queued = await this.outbox.enqueueWithin(manager, memberId, 'privacy-link', PRIVACY_LINK_QUOTA);
+      return queued ? ('sent' as const) : ('limited' as const);
     });
     if (outcome === 'sent') {
       this.outbox.kick();

@@ -54,6 +54,14 @@ export function unsubscribeRoutes(deps: { privacy: PrivacyService; config: Confi
       await readBodyPrefix(req, 1024);
       const outcome = await privacy.requestPrivacyLink(String(req.params.token));
       if (outcome === 'invalid') return invalid(res);
+      if (outcome === 'limited') {
+        return page(
+          res,
+          200,
+          'Lenken er sendt',
+          `<h1>Lenken er allerede sendt</h1><p>Vi har sendt deg personvernlenker flere ganger i dag. Bruk den siste du fikk: se etter den i innboksen din (og i søppelposten). Du kan be om en ny lenke i morgen.</p>`,
+        );
+      }
       if (outcome === 'unavailable') {
         return page(
           res,

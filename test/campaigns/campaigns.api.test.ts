@@ -532,7 +532,12 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
       const again = await t.c.dataSource.transaction((m) => campaigns.freezeForSending(m, id));
       expect(again.html).toBe(frozen.html);
       const loaded = await campaigns.loadCompiled(id);
-      expect(loaded).toEqual({ subject: 'Julekalender hos Sothys', html: frozen.html, text: frozen.text });
+      expect(loaded).toEqual({
+        subject: 'Julekalender hos Sothys',
+        html: frozen.html,
+        text: frozen.text,
+        nonce: frozen.nonce,
+      });
       expect(await campaigns.loadCompiled(id)).toBe(loaded);
       const [row] = await t.c.dataSource.query('SELECT compiled_html FROM campaigns WHERE id = ?', [id]);
       expect(row.compiled_html).toBe(frozen.html);

