@@ -12,7 +12,6 @@ import { privacyMemberRoutes, privacyRequestRoutes } from '../privacy/privacy.ro
 import { unsubscribeRoutes } from '../privacy/unsubscribe.routes';
 import { privacyLinkRoutes } from '../privacy/privacy-link.routes';
 import { adminRoutes } from '../admin/admin.routes';
-import { redactAddresses } from '../mail/mailer';
 
 const PROBLEM = 'application/problem+json';
 
@@ -128,14 +127,15 @@ function pageErrorHandler(c: Container): ErrorRequestHandler {
 
 /**
  * Logs an unexpected error for both handlers. Driver messages can quote the data, e.g. MySQL's
- * "Duplicate entry 'kari@example.no' for key …", so message and stack (which repeats the message)
- * go through the address redaction: no address in a log line (CONTRACT §3).
+ * "Duplicate entry 'kari@example.no' for key …": the logger redacts addresses in every `err`.
  */
 function logUnhandled(c: Container, err: unknown, req: express.Request): void {
   const e = err as { message?: unknown; stack?: unknown } | null | undefined;
-  const message = redactAddresses(String(e?.message ?? err));
-  const stack = typeof e?.stack === 'string' ? redactAddresses(e.stack) : undefined;
-  c.logger.error({ err: { message, stack }, route: routeOf(req) }, 'unhandled error');
+  const stack = typeof e?.stack === 'string' ? e.stack : undefined;
+  c.logger.error(
+    { err: { message: String(e?.message ?? err), stack }, route: routeOf(req) },
+    'unhandled error',
+  );
 }
 
 /** The matched route pattern, never the URL: paths carry tokens. */

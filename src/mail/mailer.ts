@@ -75,12 +75,9 @@ const RESERVED_HEADERS = new Set([
   'list-unsubscribe-post',
 ]);
 
-const ADDRESS_LIKE = /<?[^\s<>@"'(),;:]+@[^\s<>@"'(),;:]+>?/g;
+import { redactAddresses } from '../logger';
 
-/** Replaces anything that looks like an e-mail address, with or without angle brackets, by `<recipient>`. */
-export function redactAddresses(text: string): string {
-  return text.replace(ADDRESS_LIKE, '<recipient>');
-}
+export { redactAddresses };
 
 /** The headers every adapter puts on a mail: the caller's extras plus the RFC 8058 pair. */
 export function buildHeaders(mail: OutgoingMail): Record<string, string> {

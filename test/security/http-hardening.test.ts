@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import request from 'supertest';
 import { limitPerToken } from '../../src/http/rate-limit';
+import { createLogger } from '../../src/logger';
 import { databaseKinds } from '../support/databases';
 import { buildSignUp, startTestApp, type TestApp } from '../support/test-app';
 
@@ -160,5 +161,24 @@ describe.each(databaseKinds())('HTTP hardening on %s', (kind) => {
       expect(r.status).toBe(401);
       expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
     });
+  });
+});
+
+describe('finding 9: every logged error is redacted, wherever it is logged', () => {
+  it('removes addresses from err and error fields, strings and Error objects alike', () => {
+    const lines: string[] = [];
+    const logger = createLogger('debug', { write: (l: string) => void lines.push(l) });
+    const dup = new Error("Duplicate entry 'kari@example.no' for key 'uq_members_email'");
+    logger.error({ err: dup }, 'admin page failed');
+    logger.warn({ err: String(dup) }, 'job failed');
+    logger.warn({ error: '550 5.1.1 <ola@example.no>: mailbox unavailable' }, 'mail failed');
+    logger.error({ err: { message: 'x kari@example.no', stack: 'Error: x kari@example.no\n at y' } }, 'page');
+    expect(lines).toHaveLength(4);
+    for (const line of lines) {
+      expect(line).not.toMatch(/kari@example\.no|ola@example\.no/);
+      expect(line).toContain('<recipient>');
+    }
+    expect(lines[0]).toContain('for key');
+    expect(lines[2]).toContain('mailbox unavailable');
   });
 });
