@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config';
 import { buildContainer, type Container } from './container';
 import { migrate } from './db/data-source';
-import { AppError } from './http/errors';
+import { AppError } from './errors';
 import { ClientsService } from './clients/clients.service';
 import { start } from './main';
 import { createLogger } from './logger';

@@ -16,7 +16,7 @@ import { CampaignsService } from './campaigns/campaigns.service';
 import { DeliveryStore } from './delivery/delivery.store';
 import { DeliveryService } from './delivery/delivery.service';
 import { Suppression } from './members/suppression';
-import { OutboxService } from './outbox/outbox.service';
+import { MailQueue } from './mail-queue/mail-queue.service';
 import { SignedTokens } from './tokens/signed-tokens';
 import { Metrics } from './metrics';
 import { PrivacyRequestEntity } from './privacy/privacy-request.entity';
@@ -45,7 +45,7 @@ export interface Container {
   clients: ClientsService;
   consentTexts: ConsentTexts;
   suppression: Suppression;
-  outbox: OutboxService;
+  mailQueue: MailQueue;
   members: MembersService;
   campaigns: CampaignsService;
   deliveryStore: DeliveryStore;
@@ -76,12 +76,12 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   const clients = new ClientsService({ dataSource });
   const consentTexts = new ConsentTexts();
   const suppression = new Suppression(config.suppressionKey);
-  const outbox = new OutboxService({ dataSource, mailer, logger, clock });
+  const mailQueue = new MailQueue({ dataSource, mailer, logger, clock });
   const members = new MembersService({
     dataSource,
     config,
     consentTexts,
-    outbox,
+    mailQueue,
     suppression,
     logger,
     clock,
@@ -89,14 +89,14 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   const campaigns = new CampaignsService({ dataSource, config, mailer, logger, clock });
   const deliveryStore = new DeliveryStore({ dataSource });
   const delivery = new DeliveryService({ dataSource, store: deliveryStore, campaigns, logger, clock });
-  members.addParticipant(outbox);
+  members.addParticipant(mailQueue);
   members.addParticipant(delivery.participant());
   const privacy = new PrivacyService({
     dataSource,
     config,
     members,
     suppression,
-    outbox,
+    mailQueue,
     tokens,
     logger,
     clock,
@@ -125,7 +125,7 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     clients,
     consentTexts,
     suppression,
-    outbox,
+    mailQueue,
     members,
     campaigns,
     deliveryStore,
@@ -135,7 +135,7 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     retention,
     admin,
     async close() {
-      await outbox.drain();
+      await mailQueue.drain();
       await mailer.close();
       if (dataSource.isInitialized) await dataSource.destroy();
     },

@@ -36,10 +36,10 @@ export function backgroundJobs(c: Container): Job[] {
   return [
     createDeliveryWorker(c),
     {
-      name: 'outbox',
+      name: 'mail-queue',
       intervalMs: 1000,
-      run: async () => (await c.outbox.processDue(50)) >= 50,
-      stop: () => c.outbox.drain(),
+      run: async () => (await c.mailQueue.processDue(50)) >= 50,
+      stop: () => c.mailQueue.drain(),
     },
     {
       // Once at start, then daily. Every task is idempotent, so several workers running it is harmless.

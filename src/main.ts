@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Config } from './config';
 import { buildContainer, type Container, type ContainerOverrides } from './container';
 import { migrate } from './db/data-source';
-import { createApp } from './http/app';
+import { createApp } from './app';
 import { BackgroundWorker } from './worker';
 import { backgroundJobs } from './jobs';
 

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { Container } from '../container';
-import { AppError, type FieldError } from '../http/errors';
+import { AppError, type FieldError } from '../errors';
 import { handler, idParam, parseBody } from '../http/validate';
 import {
   audienceSchema,

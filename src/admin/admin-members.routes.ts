@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Container } from '../container';
-import { AppError, type FieldError } from '../http/errors';
+import { AppError, type FieldError } from '../errors';
 import { handler, idParam, parseQuery } from '../http/validate';
 import { listQuerySchema } from '../members/members.schema';
 import { ctxOf, queryString, sendHtml } from './admin-http';

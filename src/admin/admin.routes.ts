@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Container } from '../container';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { handler } from '../http/validate';
 import { bodyString, ctxOf, queryString, requirePageScope, sendHtml, wantsJson } from './admin-http';
 import { serveAssets } from './assets';

@@ -1,4 +1,4 @@
-import type { FieldError } from '../http/errors';
+import type { FieldError } from '../errors';
 import type { CampaignView } from '../campaigns/campaigns.service';
 import type { Block } from '../newsletter/blocks.schema';
 import { localInputToIso, toLocalInput } from './oslo-time';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Logger } from '../logger';
 import type { Clock } from '../db/time';
 import { isDuplicateKeyError } from '../db/errors';
-import { AppError, conflict, notFound, unprocessable } from '../http/errors';
+import { AppError, conflict, notFound, unprocessable } from '../errors';
 import { emailSchema } from '../members/members.schema';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords';
 import { isStaffRole, STAFF_ROLES, type StaffRole } from './roles';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Container } from '../container';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { MIN_PASSWORD_LENGTH } from './passwords';
 import { isStaffRole, STAFF_ROLES } from './roles';
 import { StaffUsersService, checkPassword } from './staff-users.service';

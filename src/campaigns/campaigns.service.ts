@@ -2,7 +2,7 @@ import type { DataSource, EntityManager, Repository } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { toDbTime, type Clock } from '../db/time';
-import { AppError, conflict, notFound } from '../http/errors';
+import { AppError, conflict, notFound } from '../errors';
 import { MailError, type Mailer } from '../mail/mailer';
 import type { Source } from '../members/member.entity';
 import type { Block, NewsletterContent } from '../newsletter/blocks.schema';

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { IsNull, type DataSource, type Repository } from 'typeorm';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { ApiClientEntity, SCOPES, type ApiClient, type Scope } from './api-client.entity';
 
 export interface Principal {

@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import type { Clock } from '../db/time';
 import { execute } from '../db/sql';
 import { toDbTime } from '../db/time';
-import { AppError, conflict, notFound } from '../http/errors';
+import { AppError, conflict, notFound } from '../errors';
 import type { CompiledNewsletter } from '../newsletter/renderer';
 import { audienceFilter, type CampaignsService } from '../campaigns/campaigns.service';
 import type { CampaignStatus } from '../campaigns/campaign.entity';

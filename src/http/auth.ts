@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import type { ClientsService, Principal } from '../clients/clients.service';
 import type { Scope } from '../clients/api-client.entity';
-import { forbidden, unauthorized } from './errors';
+import { forbidden, unauthorized } from '../errors';
 
 declare module 'express-serve-static-core' {
   interface Request {

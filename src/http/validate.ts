@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import { AppError, type FieldError } from './errors';
+import { AppError, type FieldError } from '../errors';
 
 export function zodErrors(error: z.ZodError): FieldError[] {
   return error.issues.map((i) => ({

@@ -3,8 +3,8 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { toDbTime, type Clock } from '../db/time';
 import { isDuplicateKeyError, isLockConflict } from '../db/errors';
-import { AppError, notFound, unprocessable } from '../http/errors';
-import type { MailQuota, OutboxService } from '../outbox/outbox.service';
+import { AppError, notFound, unprocessable } from '../errors';
+import type { MailQuota, MailQueue } from '../mail-queue/mail-queue.service';
 import type { OutgoingMail } from '../mail/mailer';
 import { hashToken, newOpaqueToken } from '../tokens/opaque-tokens';
 import { fillTemplate, readTemplate } from '../templates';
@@ -104,7 +104,7 @@ export class MembersService {
   private readonly ds: DataSource;
   private readonly config: Config;
   private readonly consentTexts: ConsentTexts;
-  private readonly outbox: OutboxService;
+  private readonly mailQueue: MailQueue;
   private readonly suppression: Suppression;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -114,7 +114,7 @@ export class MembersService {
     dataSource: DataSource;
     config: Config;
     consentTexts: ConsentTexts;
-    outbox: OutboxService;
+    mailQueue: MailQueue;
     suppression: Suppression;
     logger: Logger;
     clock: Clock;
@@ -122,11 +122,11 @@ export class MembersService {
     this.ds = deps.dataSource;
     this.config = deps.config;
     this.consentTexts = deps.consentTexts;
-    this.outbox = deps.outbox;
+    this.mailQueue = deps.mailQueue;
     this.suppression = deps.suppression;
     this.logger = deps.logger;
     this.clock = deps.clock;
-    this.outbox.register('confirmation', (memberId) => this.composeConfirmation(memberId));
+    this.mailQueue.register('confirmation', (memberId) => this.composeConfirmation(memberId));
   }
 
   addParticipant(p: MemberDataParticipant): void {
@@ -148,7 +148,7 @@ export class MembersService {
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await this.ds.transaction((manager) => this.signUpIn(manager, input, text));
-        if (result.queuedMail) this.outbox.kick();
+        if (result.queuedMail) this.mailQueue.kick();
         this.logger.info(
           { memberId: result.member.id, created: result.created, source: input.source },
           'sign-up',
@@ -186,7 +186,7 @@ export class MembersService {
           [existing.id, 'confirmation'],
         );
         if (waiting.length === 0)
-          queuedMail = await this.outbox.enqueueWithin(
+          queuedMail = await this.mailQueue.enqueueWithin(
             manager,
             existing.id,
             'confirmation',
@@ -221,7 +221,7 @@ export class MembersService {
     await this.appendEvent(manager, member.id, 'signup', consent);
     const queuedMail =
       needsConfirmation &&
-      (await this.outbox.enqueueWithin(manager, member.id, 'confirmation', CONFIRMATION_QUOTA));
+      (await this.mailQueue.enqueueWithin(manager, member.id, 'confirmation', CONFIRMATION_QUOTA));
     return { member, created: true, queuedMail };
   }
 

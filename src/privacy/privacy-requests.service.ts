@@ -1,7 +1,7 @@
 import { In, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import type { Logger } from '../logger';
 import type { Clock } from '../db/time';
-import { notFound, unprocessable } from '../http/errors';
+import { notFound, unprocessable } from '../errors';
 import { MemberEntity } from '../members/member.entity';
 import type { MemberDataParticipant } from '../members/members.service';
 import type { Suppression } from '../members/suppression';

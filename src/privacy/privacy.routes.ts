@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { requireScope } from '../http/auth';
-import { notFound } from '../http/errors';
+import { notFound } from '../errors';
 import { handler, idParam, parseBody, parseQuery } from '../http/validate';
 import type { PrivacyService } from './privacy.service';
 import type { PrivacyRequestsService } from './privacy-requests.service';

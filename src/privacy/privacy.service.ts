@@ -2,9 +2,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { toDbTime, type Clock } from '../db/time';
-import { AppError, notFound } from '../http/errors';
+import { AppError, notFound } from '../errors';
 import type { OutgoingMail } from '../mail/mailer';
-import type { MailQuota, OutboxService } from '../outbox/outbox.service';
+import type { MailQuota, MailQueue } from '../mail-queue/mail-queue.service';
 import type { SignedTokens } from '../tokens/signed-tokens';
 import { hashToken, newOpaqueToken } from '../tokens/opaque-tokens';
 import { fillTemplate, readTemplate } from '../templates';
@@ -55,7 +55,7 @@ export class PrivacyService {
   private readonly config: Config;
   private readonly members: MembersService;
   private readonly suppression: Suppression;
-  private readonly outbox: OutboxService;
+  private readonly mailQueue: MailQueue;
   private readonly tokens: SignedTokens;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -65,7 +65,7 @@ export class PrivacyService {
     config: Config;
     members: MembersService;
     suppression: Suppression;
-    outbox: OutboxService;
+    mailQueue: MailQueue;
     tokens: SignedTokens;
     logger: Logger;
     clock: Clock;
@@ -74,11 +74,11 @@ export class PrivacyService {
     this.config = deps.config;
     this.members = deps.members;
     this.suppression = deps.suppression;
-    this.outbox = deps.outbox;
+    this.mailQueue = deps.mailQueue;
     this.tokens = deps.tokens;
     this.logger = deps.logger;
     this.clock = deps.clock;
-    this.outbox.register('privacy-link', (memberId) => this.composePrivacyLink(memberId));
+    this.mailQueue.register('privacy-link', (memberId) => this.composePrivacyLink(memberId));
   }
 
   // ---- export ----
@@ -226,7 +226,7 @@ export class PrivacyService {
   /**
    * Mails a privacy link to the member's own address, never to anyone else: the unsubscribe
    * token alone (a forwarded newsletter) must not let a stranger read or erase data. At most
-   * one such mail waits in the outbox per member, and at most PRIVACY_LINK_QUOTA are sent.
+   * one such mail waits in the mailQueue per member, and at most PRIVACY_LINK_QUOTA are sent.
    */
   async requestPrivacyLink(token: string): Promise<'sent' | 'limited' | 'unavailable' | 'invalid'> {
     const claims = this.tokens.verify(token, 'unsubscribe');
@@ -241,11 +241,16 @@ export class PrivacyService {
         'privacy-link',
       ]);
       if (waiting.length > 0) return 'sent' as const;
-      const queued = await this.outbox.enqueueWithin(manager, memberId, 'privacy-link', PRIVACY_LINK_QUOTA);
+      const queued = await this.mailQueue.enqueueWithin(
+        manager,
+        memberId,
+        'privacy-link',
+        PRIVACY_LINK_QUOTA,
+      );
       return queued ? ('sent' as const) : ('limited' as const);
     });
     if (outcome === 'sent') {
-      this.outbox.kick();
+      this.mailQueue.kick();
       this.logger.info({ memberId }, 'privacy link requested');
     }
     return outcome;

@@ -232,17 +232,17 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
       t.peer.behave(() => ({ code: 451, message: 'try later' }));
       try {
         const created = await signUp(body);
-        await t.c.outbox.drain();
-        const waiting = (await t.c.outbox.pending()).filter((p) => p.memberId === created.body.id);
+        await t.c.mailQueue.drain();
+        const waiting = (await t.c.mailQueue.pending()).filter((p) => p.memberId === created.body.id);
         expect(waiting).toHaveLength(1);
         expect(waiting[0].attempts).toBe(1);
       } finally {
         t.peer.behave(null);
       }
       await t.c.dataSource.query(`UPDATE mail_outbox SET next_attempt_at = '2000-01-01 00:00:00.000'`);
-      await t.c.outbox.processDue();
+      await t.c.mailQueue.processDue();
       expect(t.peer.mailsTo(body.email as string)).toHaveLength(1);
-      expect(await t.c.outbox.pending()).toHaveLength(0);
+      expect(await t.c.mailQueue.pending()).toHaveLength(0);
     });
   });
 
@@ -359,7 +359,7 @@ describe('members without double opt-in', () => {
         .send(body);
       expect(r.status).toBe(201);
       expect(r.body.status).toBe('active');
-      await t.c.outbox.drain();
+      await t.c.mailQueue.drain();
       expect(t.peer.mails).toHaveLength(0);
     } finally {
       await t.close();

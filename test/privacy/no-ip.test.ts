@@ -66,7 +66,7 @@ describe.each(databaseKinds())('no IP address and no user agent on %s', (kind) =
       .set(headers(i++))
       .send({ type: 'access', email: keep.email, receivedAt: new Date().toISOString(), channel: 'email' });
     expect((await post(`${p}/erase`).send('confirm=ja')).status).toBe(200);
-    await t.c.outbox.drain();
+    await t.c.mailQueue.drain();
 
     const dump = await dumpAllTables(t.c);
     expect(dump).not.toMatch(IPV4);

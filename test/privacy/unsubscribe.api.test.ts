@@ -292,7 +292,7 @@ describe.each(databaseKinds())('unsubscribe and privacy link on %s', (kind) => {
       const r = await request(t.app).post(`${u}/privacy-link`).type('form').send('');
       expect(r.status).toBe(200);
       expect(r.text).not.toMatch(/Vi har sendt en lenke/);
-      await t.c.outbox.drain();
+      await t.c.mailQueue.drain();
       expect(t.peer.mails.length).toBe(mailsBefore);
     });
 

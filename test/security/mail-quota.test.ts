@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { buildContainer, type Container } from '../../src/container';
-import { createApp } from '../../src/http/app';
+import { createApp } from '../../src/app';
 import { databaseKinds } from '../support/databases';
 import { buildSignUp, startTestApp, type TestApp } from '../support/test-app';
 import { activeMember, uniquePerson, unsubscribePath } from '../privacy/helpers';
@@ -29,8 +29,8 @@ describe.each(databaseKinds())('transactional mail quotas on %s', (kind) => {
   const confirmations = (email: string) =>
     t.peer.mailsTo(email).filter((m) => /Bekreft medlemskapet/.test(String(m.parsed.subject)));
   const settle = async () => {
-    await t.c.outbox.drain();
-    await t.c.outbox.processDue();
+    await t.c.mailQueue.drain();
+    await t.c.mailQueue.processDue();
   };
   const liveConfirmTokens = async (memberId: number) =>
     Number(
@@ -101,13 +101,13 @@ describe.each(databaseKinds())('transactional mail quotas on %s', (kind) => {
     const refused = await ask(otherApp);
     expect(refused.status).toBe(200);
     expect(refused.text).toContain('Lenken er allerede sendt');
-    await other.outbox.drain();
+    await other.mailQueue.drain();
     expect(links()).toHaveLength(3);
 
     hours(25);
     const nextDay = await ask(otherApp);
     expect(nextDay.text).toContain('Sjekk e-posten din');
-    await other.outbox.drain();
+    await other.mailQueue.drain();
     await t.peer.waitFor(() => links().length === 4, 10000);
   });
 

@@ -5,7 +5,7 @@ import type { Express } from 'express';
 import { loadConfig, type Config } from '../../src/config';
 import { buildContainer, type Container } from '../../src/container';
 import { migrate } from '../../src/db/data-source';
-import { createApp } from '../../src/http/app';
+import { createApp } from '../../src/app';
 import { createLogger } from '../../src/logger';
 import type { Clock } from '../../src/db/time';
 import { createTestDatabase, type TestDatabase } from './databases';

@@ -1,5 +1,5 @@
 import { html, attr, type SafeHtml } from '../html';
-import type { FieldError } from '../../http/errors';
+import type { FieldError } from '../../errors';
 import type { CampaignView } from '../../campaigns/campaigns.service';
 import type { CampaignStats } from '../../delivery/delivery.service';
 import { SOURCES, type Source } from '../../members/member.entity';

@@ -3,7 +3,7 @@ import { html, attr, type HtmlValue, type SafeHtml } from '../html';
 import { assetUrl } from '../assets';
 import { ROLE_LABELS, roleHasScope } from '../roles';
 import { translateError } from '../labels';
-import type { FieldError } from '../../http/errors';
+import type { FieldError } from '../../errors';
 
 export type Section = 'dashboard' | 'campaigns' | 'members' | 'privacy' | null;
 

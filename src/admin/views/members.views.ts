@@ -1,5 +1,5 @@
 import { html, attr } from '../html';
-import type { FieldError } from '../../http/errors';
+import type { FieldError } from '../../errors';
 import type { ConsentEventView, MemberView } from '../../members/members.service';
 import { MEMBER_STATUSES, SOURCES } from '../../members/member.entity';
 import {

@@ -1,5 +1,5 @@
 import { html } from '../html';
-import type { FieldError } from '../../http/errors';
+import type { FieldError } from '../../errors';
 import type { PrivacyRequestView } from '../../privacy/privacy-requests.service';
 import { REQUEST_TYPES } from '../../privacy/privacy-request.entity';
 import { CHANNEL_LABELS, REQUEST_CHANNELS, REQUEST_TYPE_LABELS } from '../labels';

@@ -1,17 +1,17 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
-import type { Container } from '../container';
+import type { Container } from './container';
 import { AppError } from './errors';
 import { docsPage, openApiDocument } from './openapi';
-import { authenticate } from './auth';
-import { membersRoutes } from '../members/members.routes';
-import { campaignsRoutes } from '../campaigns/campaigns.routes';
-import { deliveryRoutes } from '../delivery/delivery.routes';
-import { confirmationRoutes } from '../members/confirmation.routes';
-import { privacyMemberRoutes, privacyRequestRoutes } from '../privacy/privacy.routes';
-import { unsubscribeRoutes } from '../privacy/unsubscribe.routes';
-import { privacyLinkRoutes } from '../privacy/privacy-link.routes';
-import { adminRoutes } from '../admin/admin.routes';
+import { authenticate } from './http/auth';
+import { membersRoutes } from './members/members.routes';
+import { campaignsRoutes } from './campaigns/campaigns.routes';
+import { deliveryRoutes } from './delivery/delivery.routes';
+import { confirmationRoutes } from './members/confirmation.routes';
+import { privacyMemberRoutes, privacyRequestRoutes } from './privacy/privacy.routes';
+import { unsubscribeRoutes } from './privacy/unsubscribe.routes';
+import { privacyLinkRoutes } from './privacy/privacy-link.routes';
+import { adminRoutes } from './admin/admin.routes';
 
 const PROBLEM = 'application/problem+json';
 

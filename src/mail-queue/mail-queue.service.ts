@@ -8,7 +8,7 @@ import { execute } from '../db/sql';
 /**
  * Builds the mail of one kind for one member at send time, or returns null when it is no
  * longer wanted (member gone, already confirmed). Composers create fresh tokens, so the
- * outbox never stores an address or a token.
+ * queue never stores an address or a token.
  */
 export type MailComposer = (memberId: number) => Promise<OutgoingMail | null>;
 
@@ -29,7 +29,7 @@ const LEASE_MS = 60_000;
  * Transactional mail (confirmation, privacy link) that must not be lost: enqueued in the same
  * transaction as the change that needs it, sent right after commit, retried with backoff.
  */
-export class OutboxService {
+export class MailQueue {
   private readonly ds: DataSource;
   private readonly mailer: Mailer;
   private readonly logger: Logger;
@@ -124,7 +124,7 @@ export class OutboxService {
   kick(): void {
     const p: Promise<void> = this.processDue(20)
       .then(() => undefined)
-      .catch((err) => this.logger.warn({ err: String(err) }, 'outbox kick failed'))
+      .catch((err) => this.logger.warn({ err: String(err) }, 'mail queue kick failed'))
       .finally(() => this.inflight.delete(p));
     this.inflight.add(p);
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { leaveSchema, listQuerySchema, rectifySchema, signUpSchema } from '../members/members.schema';
-import { MEMBER_STATUSES, SOURCES } from '../members/member.entity';
+import { leaveSchema, listQuerySchema, rectifySchema, signUpSchema } from './members/members.schema';
+import { MEMBER_STATUSES, SOURCES } from './members/member.entity';
 import {
   audienceCountBodySchema,
   audienceCountQuerySchema,
@@ -9,16 +9,16 @@ import {
   patchCampaignSchema,
   previewQuerySchema,
   testSendSchema,
-} from '../campaigns/campaigns.schema';
-import { CAMPAIGN_STATUSES } from '../campaigns/campaign.entity';
-import { sendSchema } from '../delivery/delivery.routes';
+} from './campaigns/campaigns.schema';
+import { CAMPAIGN_STATUSES } from './campaigns/campaign.entity';
+import { sendSchema } from './delivery/delivery.routes';
 import {
   createRequestSchema,
   listRequestsQuerySchema,
   restrictSchema,
   updateRequestSchema,
-} from '../privacy/privacy.schema';
-import { escapeHtml } from '../templates';
+} from './privacy/privacy.schema';
+import { escapeHtml } from './templates';
 
 /**
  * OpenAPI 3.1 for the external surface (CONTRACT.md), generated from the same zod schemas the

@@ -16,8 +16,6 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (detail: string, errors: FieldError[] = []) =>
-  new AppError(400, 'bad-request', 'Bad request', detail, errors);
 export const unprocessable = (detail: string, errors: FieldError[] = []) =>
   new AppError(422, 'unprocessable', 'Unprocessable content', detail, errors);
 export const notFound = (what: string) => new AppError(404, 'not-found', 'Not found', `${what} not found`);
