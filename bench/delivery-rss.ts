@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     const start = performance.now();
     let lastReport = start;
     try {
-      await c.delivery.send(id);
+      await c.sending.send(id);
       // Progress on stderr every 30 s for the long runs.
       const progress = setInterval(() => {
         const now = performance.now();

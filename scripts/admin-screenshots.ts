@@ -18,7 +18,7 @@ import { loadConfig } from '../src/config';
 import { buildContainer, type Container } from '../src/container';
 import { migrate } from '../src/db/data-source';
 import { toDbTime } from '../src/db/time';
-import { createApp } from '../src/http/app';
+import { createApp } from '../src/app';
 import { createDeliveryWorker } from '../src/jobs';
 import { createLogger } from '../src/logger';
 import { BackgroundWorker } from '../src/worker';
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
   const c = buildContainer(config, { logger: createLogger('silent') });
   await c.dataSource.initialize();
   await migrate(c.dataSource);
-  await c.admin.users.create(STAFF.email, 'admin', STAFF.password);
+  await c.staff.users.create(STAFF.email, 'admin', STAFF.password);
   await seed(c);
 
   const november = await c.campaigns.create({
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     subject: 'Nyheter fra Sothys i november',
     blocks: [BLOCKS[1]],
   });
-  await c.delivery.send(november.id);
+  await c.sending.send(november.id);
   const desember = await c.campaigns.create({
     name: 'Desember 2026',
     subject: 'Julekalender hos Sothys',
@@ -230,7 +230,7 @@ async function main(): Promise<void> {
     // Wait until November is done, then start December, so the dashboard shows one in progress.
     for (let i = 0; i < 600 && (await c.campaigns.get(november.id)).status !== 'sent'; i++)
       await new Promise((r) => setTimeout(r, 100));
-    await c.delivery.send(desember.id);
+    await c.sending.send(desember.id);
     await new Promise((r) => setTimeout(r, 3000));
 
     await page.goto(`${base}/admin`);

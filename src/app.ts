@@ -6,7 +6,7 @@ import { docsPage, openApiDocument } from './openapi';
 import { authenticate } from './http/auth';
 import { membersRoutes } from './members/members.routes';
 import { campaignsRoutes } from './campaigns/campaigns.routes';
-import { deliveryRoutes } from './delivery/delivery.routes';
+import { campaignSendingRoutes } from './campaigns/campaign-sending.routes';
 import { confirmationRoutes } from './members/confirmation.routes';
 import { privacyMemberRoutes, privacyRequestRoutes } from './privacy/privacy.routes';
 import { unsubscribeRoutes } from './privacy/unsubscribe.routes';
@@ -67,7 +67,7 @@ export function createApp(c: Container): Express {
   v1.use('/members', privacyMemberRoutes({ privacy: c.privacy }));
   v1.use('/privacy-requests', privacyRequestRoutes({ privacyRequests: c.privacyRequests }));
   v1.use('/campaigns', campaignsRoutes({ campaigns: c.campaigns }));
-  v1.use('/campaigns', deliveryRoutes({ delivery: c.delivery }));
+  v1.use('/campaigns', campaignSendingRoutes({ sending: c.sending }));
   v1.use((_req, _res, next) => next(new AppError(404, 'not-found', 'Not found', 'No such route')));
   app.use('/v1', v1, problemHandler(c));
 

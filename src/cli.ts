@@ -6,7 +6,7 @@ import { AppError } from './errors';
 import { ClientsService } from './clients/clients.service';
 import { start } from './main';
 import { createLogger } from './logger';
-import { addUserCommands } from './admin/users.cli';
+import { addUserCommands } from './staff/users.cli';
 
 /** The `kundeklubb` CLI (CONTRACT §7). Reads the same environment as the service. */
 

@@ -11,10 +11,14 @@ import { MemberEntity } from './members/member.entity';
 import { ConsentEventEntity } from './members/consent-event.entity';
 import { ConsentTexts } from './members/consent-texts';
 import { MembersService } from './members/members.service';
+import { MemberTokens } from './members/member-tokens';
 import { CampaignEntity } from './campaigns/campaign.entity';
 import { CampaignsService } from './campaigns/campaigns.service';
 import { DeliveryStore } from './delivery/delivery.store';
 import { DeliveryService } from './delivery/delivery.service';
+import { Handoffs } from './delivery/handoffs';
+import { DELIVERY_STATES } from './delivery/delivery.store';
+import { CampaignSending } from './campaigns/campaign-sending.service';
 import { Suppression } from './members/suppression';
 import { MailQueue } from './mail-queue/mail-queue.service';
 import { SignedTokens } from './tokens/signed-tokens';
@@ -23,7 +27,8 @@ import { PrivacyRequestEntity } from './privacy/privacy-request.entity';
 import { PrivacyService } from './privacy/privacy.service';
 import { PrivacyRequestsService } from './privacy/privacy-requests.service';
 import { RetentionService } from './privacy/retention.service';
-import { adminEntities, buildAdminServices, type AdminServices } from './admin/admin.module';
+import { buildStaffServices, staffEntities, type StaffServices } from './staff/staff.module';
+import { AdminStatsService } from './admin/admin-stats.service';
 
 export const entities = [
   ApiClientEntity,
@@ -31,7 +36,7 @@ export const entities = [
   ConsentEventEntity,
   CampaignEntity,
   PrivacyRequestEntity,
-  ...adminEntities,
+  ...staffEntities,
 ];
 
 export interface Container {
@@ -45,16 +50,22 @@ export interface Container {
   clients: ClientsService;
   consentTexts: ConsentTexts;
   suppression: Suppression;
+  memberTokens: MemberTokens;
   mailQueue: MailQueue;
   members: MembersService;
   campaigns: CampaignsService;
   deliveryStore: DeliveryStore;
+  /** Members whose newsletter is mid-handoff in this process (the worker marks, leaving waits). */
+  handoffs: Handoffs;
   delivery: DeliveryService;
+  sending: CampaignSending;
   privacy: PrivacyService;
   privacyRequests: PrivacyRequestsService;
   retention: RetentionService;
-  /** Staff accounts, sessions and dashboard figures for the admin web UI. */
-  admin: AdminServices;
+  /** Staff accounts and sessions (the admin web UI's logins; the `users` CLI). */
+  staff: StaffServices;
+  /** The admin dashboard's figures. */
+  adminStats: AdminStatsService;
   close(): Promise<void>;
 }
 
@@ -72,23 +83,34 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   const dataSource = overrides.dataSource ?? createDataSource(config.databaseUrl, entities);
   const mailer = overrides.mailer ?? createMailer(config, { poolSize: config.smtpPoolSize, logger });
   const tokens = new SignedTokens(config.tokenKeys);
-  const metrics = new Metrics({ dataSource });
+  const metrics = new Metrics();
   const clients = new ClientsService({ dataSource });
   const consentTexts = new ConsentTexts();
   const suppression = new Suppression(config.suppressionKey);
   const mailQueue = new MailQueue({ dataSource, mailer, logger, clock });
+  const memberTokens = new MemberTokens({ dataSource, clock });
   const members = new MembersService({
     dataSource,
     config,
     consentTexts,
     mailQueue,
     suppression,
+    memberTokens,
     logger,
     clock,
   });
-  const campaigns = new CampaignsService({ dataSource, config, mailer, logger, clock });
+  const campaigns = new CampaignsService({ dataSource, config, mailer, members, logger, clock });
   const deliveryStore = new DeliveryStore({ dataSource });
-  const delivery = new DeliveryService({ dataSource, store: deliveryStore, campaigns, logger, clock });
+  const handoffs = new Handoffs();
+  const delivery = new DeliveryService({
+    store: deliveryStore,
+    handoffs,
+    subjects: (manager, ids) => campaigns.subjectsOf(manager, ids),
+    logger,
+    clock,
+  });
+  const sending = new CampaignSending({ dataSource, campaigns, delivery, members, logger, clock });
+  registerGauges(metrics, { members, delivery, sending });
   members.addParticipant(mailQueue);
   members.addParticipant(delivery.participant());
   const privacy = new PrivacyService({
@@ -98,21 +120,28 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     suppression,
     mailQueue,
     tokens,
+    memberTokens,
     logger,
     clock,
   });
-  const privacyRequests = new PrivacyRequestsService({ dataSource, suppression, privacy, logger, clock });
+  const privacyRequests = new PrivacyRequestsService({
+    dataSource,
+    suppression,
+    privacy,
+    members,
+    logger,
+    clock,
+  });
   members.addParticipant(privacyRequests);
-  const retention = new RetentionService({ dataSource, config, privacy, logger });
+  const retention = new RetentionService({ dataSource, config, privacy, members, memberTokens, logger });
   retention.addTask({
     name: 'delivery-error-details',
     run: (now) =>
-      deliveryStore.clearErrorDetails(
-        new Date(now.getTime() - config.retention.deliveryErrorDays * 86_400_000),
-      ),
+      delivery.clearErrorDetails(new Date(now.getTime() - config.retention.deliveryErrorDays * 86_400_000)),
   });
-  const admin = buildAdminServices({ dataSource, logger, clock });
-  retention.addTask({ name: 'staff-sessions', run: (now) => admin.auth.purgeExpired(now) });
+  const staff = buildStaffServices({ dataSource, logger, clock });
+  retention.addTask({ name: 'staff-sessions', run: (now) => staff.auth.purgeExpired(now) });
+  const adminStats = new AdminStatsService({ dataSource, clock });
 
   return {
     config,
@@ -125,19 +154,63 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     clients,
     consentTexts,
     suppression,
+    memberTokens,
     mailQueue,
     members,
     campaigns,
     deliveryStore,
+    handoffs,
     delivery,
+    sending,
     privacy,
     privacyRequests,
     retention,
-    admin,
+    staff,
+    adminStats,
     async close() {
       await mailQueue.drain();
       await mailer.close();
       if (dataSource.isInitialized) await dataSource.destroy();
     },
   };
+}
+
+/** /metrics gauges, each read from the room that owns its rows. */
+function registerGauges(
+  metrics: Metrics,
+  rooms: { members: MembersService; delivery: DeliveryService; sending: CampaignSending },
+): void {
+  const waiting = async () => rooms.delivery.waiting(await rooms.sending.sendingCampaignIds());
+  metrics.gauge({
+    name: 'kundeklubb_consent_events',
+    help: 'Consent history events by type (sign-ups, confirmations, withdrawals, erasures, ...)',
+    label: 'type',
+    read: () => rooms.members.countConsentEvents(),
+  });
+  metrics.gauge({
+    name: 'kundeklubb_deliveries',
+    help: 'Rows of the delivery ledger by state',
+    label: 'state',
+    zeroes: DELIVERY_STATES,
+    read: () => rooms.delivery.countByState(),
+  });
+  metrics.gauge({
+    name: 'kundeklubb_queue_depth',
+    help: 'Deliveries of sending campaigns still waiting (queued or claimed)',
+    read: async () => (await waiting()).count,
+  });
+  metrics.gauge({
+    name: 'kundeklubb_oldest_queued_age_seconds',
+    help: 'Age of the oldest queued delivery of a sending campaign',
+    read: async () => {
+      const t = (await waiting()).oldestQueuedAt;
+      return t ? Math.max(0, (Date.now() - t.getTime()) / 1000) : 0;
+    },
+  });
+  metrics.gauge({
+    name: 'kundeklubb_members',
+    help: 'Members by status',
+    label: 'status',
+    read: () => rooms.members.countByStatus(),
+  });
 }

@@ -9,7 +9,9 @@ export function createDeliveryWorker(
 ): DeliveryWorker {
   const worker = new DeliveryWorker({
     store: c.deliveryStore,
-    campaigns: c.delivery,
+    campaigns: c.sending,
+    recipients: (ids) => c.members.recipients(ids),
+    handoffs: c.handoffs,
     tokens: c.tokens,
     mailer: c.mailer,
     logger: c.logger,
@@ -27,7 +29,6 @@ export function createDeliveryWorker(
       ...overrides,
     },
   });
-  c.delivery.localWorker = worker;
   return worker;
 }
 

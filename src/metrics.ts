@@ -1,12 +1,9 @@
 import client from 'prom-client';
-import type { DataSource } from 'typeorm';
-import { execute } from './db/sql';
-import { fromDbTime } from './db/time';
 
 /**
  * Prometheus metrics. Labels carry routes, states and classes only — never an address, a
- * name, a token or an IP. Ledger gauges are read from the database at scrape time, so every
- * API replica reports the same truth about the shared queue.
+ * name, a token or an IP. Gauges are read from the database at scrape time through the rooms
+ * that own the rows (see the composition root), so every API replica reports the same truth.
  */
 export class Metrics {
   readonly registry = new client.Registry();
@@ -14,8 +11,7 @@ export class Metrics {
   private readonly sent: client.Counter;
   private readonly smtpErrors: client.Counter<'class'>;
 
-  constructor(deps: { dataSource: DataSource }) {
-    const ds = deps.dataSource;
+  constructor() {
     const registers = [this.registry];
     client.collectDefaultMetrics({ register: this.registry, prefix: 'kundeklubb_' });
     this.httpDuration = new client.Histogram({
@@ -36,63 +32,34 @@ export class Metrics {
       labelNames: ['class'],
       registers,
     });
+  }
+
+  /**
+   * A gauge read at scrape time from the room that owns the rows: `read` answers a number, or
+   * counts by `label` (every label in `zeroes` is reported, 0 when absent).
+   */
+  gauge(opts: {
+    name: string;
+    help: string;
+    label?: string;
+    zeroes?: readonly string[];
+    read: () => Promise<number | Record<string, number>>;
+  }): void {
+    const { read, label, zeroes = [] } = opts;
     new client.Gauge({
-      name: 'kundeklubb_consent_events',
-      help: 'Consent history events by type (sign-ups, confirmations, withdrawals, erasures, ...)',
-      labelNames: ['type'],
-      registers,
+      name: opts.name,
+      help: opts.help,
+      labelNames: label ? [label] : [],
+      registers: [this.registry],
       async collect() {
-        const res = await execute(ds, 'SELECT type, COUNT(*) AS n FROM consent_events GROUP BY type');
+        const value = await read();
+        if (typeof value === 'number' || !label) {
+          this.set(typeof value === 'number' ? value : 0);
+          return;
+        }
         this.reset();
-        for (const r of res.records) this.set({ type: String(r.type) }, Number(r.n));
-      },
-    });
-    new client.Gauge({
-      name: 'kundeklubb_deliveries',
-      help: 'Rows of the delivery ledger by state',
-      labelNames: ['state'],
-      registers,
-      async collect() {
-        const res = await execute(ds, 'SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status');
-        this.reset();
-        for (const s of ['queued', 'sending', 'sent', 'failed', 'skipped']) this.set({ state: s }, 0);
-        for (const r of res.records) this.set({ state: String(r.status) }, Number(r.n));
-      },
-    });
-    new client.Gauge({
-      name: 'kundeklubb_queue_depth',
-      help: 'Deliveries of sending campaigns still waiting (queued or claimed)',
-      registers,
-      async collect() {
-        const res = await execute(
-          ds,
-          `SELECT COUNT(*) AS n FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id WHERE c.status = 'sending' AND d.status IN ('queued', 'sending')`,
-        );
-        this.set(Number(res.records[0]?.n ?? 0));
-      },
-    });
-    new client.Gauge({
-      name: 'kundeklubb_oldest_queued_age_seconds',
-      help: 'Age of the oldest queued delivery of a sending campaign',
-      registers,
-      async collect() {
-        const res = await execute(
-          ds,
-          `SELECT MIN(d.updated_at) AS t FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id WHERE c.status = 'sending' AND d.status = 'queued'`,
-        );
-        const t = fromDbTime(res.records[0]?.t);
-        this.set(t ? Math.max(0, (Date.now() - t.getTime()) / 1000) : 0);
-      },
-    });
-    new client.Gauge({
-      name: 'kundeklubb_members',
-      help: 'Members by status',
-      labelNames: ['status'],
-      registers,
-      async collect() {
-        const res = await execute(ds, 'SELECT status, COUNT(*) AS n FROM members GROUP BY status');
-        this.reset();
-        for (const r of res.records) this.set({ status: String(r.status) }, Number(r.n));
+        for (const z of zeroes) this.set({ [label]: z }, 0);
+        for (const [k, n] of Object.entries(value)) this.set({ [label]: k }, n);
       },
     });
   }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config';
 import { buildContainer } from '../../src/container';
 import { migrate } from '../../src/db/data-source';
-import { createApp } from '../../src/http/app';
+import { createApp } from '../../src/app';
 
 /**
  * Child process: the service's HTTP app (createApp, no worker) on 127.0.0.1 and a free port,

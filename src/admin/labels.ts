@@ -2,6 +2,7 @@ import type { CampaignStatus } from '../campaigns/campaign.entity';
 import type { ConsentEventType } from '../members/consent-event.entity';
 import type { MemberStatus, Source } from '../members/member.entity';
 import type { RequestType } from '../privacy/privacy-request.entity';
+import type { StaffRole } from '../staff/roles';
 
 /** Norwegian (bokmål) names for the service's codes. */
 
@@ -64,6 +65,12 @@ export const REQUEST_TYPE_LABELS: Record<RequestType, string> = {
   portability: 'Dataportabilitet',
   objection: 'Protest',
   complaint: 'Klage',
+};
+
+export const ROLE_LABELS: Record<StaffRole, string> = {
+  marketing: 'Markedsføring',
+  privacy: 'Personvern',
+  admin: 'Administrator',
 };
 
 /** How a request can arrive; stored as the code, shown by the label. */

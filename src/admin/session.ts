@@ -2,9 +2,14 @@ import crypto from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Scope } from '../clients/api-client.entity';
 import type { Config } from '../config';
-import { roleHasScope } from './roles';
-import type { ResolvedSession, StaffAuthService } from './staff-auth.service';
-import { SESSION_ABSOLUTE_MS } from './staff-auth.service';
+import { roleHasScope } from '../staff/roles';
+import type { ResolvedSession, StaffAuthService } from '../staff/staff-auth.service';
+import { SESSION_ABSOLUTE_MS } from '../staff/staff-auth.service';
+
+/**
+ * The admin UI's HTTP side of a staff session: cookies, CSRF tokens, the middleware that attaches
+ * `req.staff`. The sessions themselves (store, expiry, purge) belong to the staff room.
+ */
 
 declare module 'express-serve-static-core' {
   interface Request {

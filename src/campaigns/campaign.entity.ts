@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import { idColumn, stringColumn, textColumn, timeColumn } from '../db/columns';
 
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
@@ -31,40 +32,25 @@ export interface Campaign {
   updatedAt: Date;
 }
 
-const time = (name: string, nullable = false) => ({
-  name,
-  type: 'datetime' as const,
-  precision: 3,
-  nullable,
-});
-const str = (name: string, length: number, nullable = false) => ({
-  name,
-  type: 'varchar' as const,
-  length,
-  nullable,
-});
-// `text` maps to TEXT on both drivers for reads and writes; the migration made it MEDIUMTEXT on MySQL.
-const longText = (name: string, nullable = true) => ({ name, type: 'text' as const, nullable });
-
 export const CampaignEntity = new EntitySchema<Campaign>({
   name: 'Campaign',
   tableName: 'campaigns',
   columns: {
-    id: { type: 'integer', primary: true, generated: 'increment' },
-    name: str('name', 200),
-    subject: str('subject', 200),
-    preheader: str('preheader', 200, true),
-    audienceJson: longText('audience_json'),
-    blocksJson: longText('blocks_json', false),
-    status: str('status', 20),
-    scheduledAt: time('scheduled_at', true),
-    startedAt: time('started_at', true),
-    finishedAt: time('finished_at', true),
-    compiledHtml: longText('compiled_html'),
-    compiledText: longText('compiled_text'),
-    compiledNonce: str('compiled_nonce', 24, true),
+    id: idColumn(),
+    name: stringColumn('name', 200, false),
+    subject: stringColumn('subject', 200, false),
+    preheader: stringColumn('preheader', 200, true),
+    audienceJson: textColumn('audience_json', true),
+    blocksJson: textColumn('blocks_json', false),
+    status: stringColumn('status', 20, false),
+    scheduledAt: timeColumn('scheduled_at', true),
+    startedAt: timeColumn('started_at', true),
+    finishedAt: timeColumn('finished_at', true),
+    compiledHtml: textColumn('compiled_html', true),
+    compiledText: textColumn('compiled_text', true),
+    compiledNonce: stringColumn('compiled_nonce', 24, true),
     total: { name: 'total', type: 'integer', default: 0 },
-    createdAt: time('created_at'),
-    updatedAt: time('updated_at'),
+    createdAt: timeColumn('created_at', false),
+    updatedAt: timeColumn('updated_at', false),
   },
 });

@@ -11,6 +11,7 @@ import {
   previewQuerySchema,
   testSendSchema,
 } from './campaigns.schema';
+import { auth, problem, type RouteDoc } from '../http/openapi-kit';
 
 /** /v1/campaigns: authoring, audience count, preview and test send. Thin handlers: validate → service → JSON. */
 export function campaignsRoutes(deps: { campaigns: CampaignsService }): Router {
@@ -97,3 +98,82 @@ export function campaignsRoutes(deps: { campaigns: CampaignsService }): Router {
 
   return r;
 }
+
+/** OpenAPI descriptions of these routes. */
+export const campaignsApi: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/v1/campaigns',
+    tag: 'campaigns',
+    scope: 'campaigns',
+    summary: 'Create a draft newsletter from blocks',
+    body: createCampaignSchema,
+    responses: { '201': { description: 'Campaign' }, '400': problem, '422': problem, ...auth },
+  },
+  {
+    method: 'get',
+    path: '/v1/campaigns',
+    tag: 'campaigns',
+    scope: 'campaigns',
+    summary: 'List campaigns, newest first',
+    query: listCampaignsQuerySchema,
+    responses: { '200': { description: '{ items: Campaign[], nextCursor }' }, ...auth },
+  },
+  {
+    method: 'get',
+    path: '/v1/campaigns/audience-count',
+    tag: 'campaigns',
+    scope: 'campaigns',
+    summary: 'How many active members an audience reaches',
+    query: audienceCountQuerySchema,
+    responses: { '200': { description: '{ count }' }, ...auth },
+  },
+  {
+    method: 'post',
+    path: '/v1/campaigns/audience-count',
+    tag: 'campaigns',
+    scope: 'campaigns',
+    summary: 'How many active members an audience reaches',
+    body: audienceCountBodySchema,
+    responses: { '200': { description: '{ count }' }, ...auth },
+  },
+  {
+    method: 'get',
+    path: '/v1/campaigns/:id',
+    tag: 'campaigns',
+    scope: 'campaigns',
+    summary: 'One campaign',
+    responses: { '200': { description: 'Campaign' }, '404': problem, ...auth },
+  },
+  {
+    method: 'patch',
+    path: '/v1/campaigns/:id',
+    tag: 'campaigns',
+    scope: 'campaigns',
+    summary: 'Edit a draft (anything else → 409)',
+    body: patchCampaignSchema,
+    responses: { '200': { description: 'Campaign' }, '409': problem, '422': problem, ...auth },
+  },
+  {
+    method: 'get',
+    path: '/v1/campaigns/:id/preview',
+    tag: 'campaigns',
+    scope: 'campaigns',
+    summary: 'The rendered newsletter (HTML, or ?format=text)',
+    query: previewQuerySchema,
+    responses: {
+      '200': { description: 'text/html or text/plain', media: 'text/html' },
+      '404': problem,
+      ...auth,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/campaigns/:id/test',
+    tag: 'campaigns',
+    scope: 'campaigns',
+    summary: 'Send a «[TEST]» copy to listed addresses now',
+    body: testSendSchema,
+    responses: { '200': { description: '{ sent }' }, '422': problem, '502': problem, ...auth },
+  },
+];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { singleLine } from '../http/fields';
+import { cursorParam, limitParam, singleLine } from '../http/fields';
 import { SOURCES } from '../members/member.entity';
 import { emailSchema } from '../members/members.schema';
 import { blocksSchema, newsletterContentSchema } from '../newsletter/blocks.schema';
@@ -43,12 +43,8 @@ export type PatchCampaignInput = z.infer<typeof patchCampaignSchema>;
 
 export const listCampaignsQuerySchema = z.strictObject({
   status: z.enum(CAMPAIGN_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z
-    .string()
-    .regex(/^[0-9]{1,10}$/, { message: 'invalid cursor' })
-    .transform(Number)
-    .optional(),
+  limit: limitParam(200, 50),
+  cursor: cursorParam,
 });
 export type ListCampaignsQuery = z.infer<typeof listCampaignsQuerySchema>;
 
@@ -78,3 +74,26 @@ export const testSendSchema = z.strictObject({
 export const previewQuerySchema = z.strictObject({
   format: z.enum(['html', 'text']).default('html'),
 });
+
+export const sendSchema = z.strictObject({
+  scheduledAt: z.iso
+    .datetime({ offset: true, message: 'must be an ISO 8601 date-time with offset' })
+    .optional(),
+});
+
+const count = z.number().int().min(0);
+
+/** `GET /v1/campaigns/:id/stats` (CONTRACT §5): the ledger's counts beside the campaign's status. */
+export const campaignStatsSchema = z.object({
+  status: z.enum(CAMPAIGN_STATUSES),
+  total: count,
+  /** Still to go: waiting or held by a worker right now. */
+  queued: count,
+  sent: count,
+  failed: count,
+  /** Left the club or was restricted before their turn. */
+  skipped: count,
+  /** Part of `queued` that a worker holds right now. */
+  sending: count,
+});
+export type CampaignStats = z.infer<typeof campaignStatsSchema>;

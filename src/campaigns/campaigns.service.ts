@@ -1,10 +1,12 @@
-import type { DataSource, EntityManager, Repository } from 'typeorm';
+import { In, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { toDbTime, type Clock } from '../db/time';
+import { pageById } from '../db/pagination';
 import { AppError, conflict, notFound } from '../errors';
 import { MailError, type Mailer } from '../mail/mailer';
-import type { Source } from '../members/member.entity';
+import { normalizeAudience, type Audience } from '../members/audience';
+import type { MembersService } from '../members/members.service';
 import type { Block, NewsletterContent } from '../newsletter/blocks.schema';
 import {
   compileNewsletter,
@@ -16,11 +18,7 @@ import {
 import { CampaignEntity, type Campaign, type CampaignStatus } from './campaign.entity';
 import type { CreateCampaignInput, ListCampaignsQuery, PatchCampaignInput } from './campaigns.schema';
 
-/** Who receives a campaign: active members, narrowed by each list given. */
-export interface Audience {
-  sources?: Source[];
-  partnerIds?: string[];
-}
+export type { Audience };
 
 export interface CampaignView {
   id: number;
@@ -40,40 +38,8 @@ export interface CampaignView {
   recipients: number | null;
 }
 
-const SQL_ALIAS = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PREVIEW_FIRST_NAME = 'Kari';
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-
-/**
- * SQL WHERE fragment over the members table (aliased `alias`) with `?` placeholders, for
- * `dataSource.query`/`manager.query` on SQLite and MySQL alike. Only `active` members are
- * ever in an audience; each non-empty list narrows it.
- */
-export function audienceFilter(audience: Audience | null, alias = 'm'): { sql: string; params: unknown[] } {
-  if (!SQL_ALIAS.test(alias)) throw new TypeError(`not a SQL alias: ${alias}`);
-  const clauses = [`${alias}.status = 'active'`];
-  const params: unknown[] = [];
-  const sources = [...new Set(audience?.sources ?? [])];
-  if (sources.length > 0) {
-    clauses.push(`${alias}.source IN (${placeholders(sources.length)})`);
-    params.push(...sources);
-  }
-  const partnerIds = [...new Set(audience?.partnerIds ?? [])];
-  if (partnerIds.length > 0) {
-    clauses.push(`${alias}.partner_id IN (${placeholders(partnerIds.length)})`);
-    params.push(...partnerIds);
-  }
-  return { sql: clauses.join(' AND '), params };
-}
-
-/** Drops empty lists and duplicates, so the stored audience says exactly what filters. */
-function normalizeAudience(audience: Audience | null | undefined): Audience | null {
-  const out: Audience = {};
-  if (audience?.sources?.length) out.sources = [...new Set(audience.sources)];
-  if (audience?.partnerIds?.length) out.partnerIds = [...new Set(audience.partnerIds)];
-  return out.sources || out.partnerIds ? out : null;
-}
 
 function contentOf(c: Pick<Campaign, 'subject' | 'preheader' | 'blocksJson'>): NewsletterContent {
   return {
@@ -100,6 +66,7 @@ export class CampaignsService {
   private readonly mailer: Mailer;
   private readonly logger: Logger;
   private readonly clock: Clock;
+  private readonly members: MembersService;
   private readonly brand: Brand;
   /** Frozen renders by campaign id: they never change once sending began (only drafts are edited). */
   private readonly compiledCache = new Map<number, CompiledNewsletter>();
@@ -110,8 +77,10 @@ export class CampaignsService {
     mailer: Mailer;
     logger: Logger;
     clock: Clock;
+    members: MembersService;
   }) {
     this.ds = deps.dataSource;
+    this.members = deps.members;
     this.config = deps.config;
     this.mailer = deps.mailer;
     this.logger = deps.logger;
@@ -164,13 +133,8 @@ export class CampaignsService {
   }
 
   /** Active members the audience reaches right now. */
-  async audienceCount(audience: Audience | null, manager?: EntityManager): Promise<number> {
-    const { sql, params } = audienceFilter(normalizeAudience(audience));
-    const [row] = await (manager ?? this.ds.manager).query(
-      `SELECT COUNT(*) AS n FROM members m WHERE ${sql}`,
-      params,
-    );
-    return Number(row?.n ?? 0);
+  audienceCount(audience: Audience | null): Promise<number> {
+    return this.members.countAudience(normalizeAudience(audience));
   }
 
   private async view(c: Campaign): Promise<CampaignView> {
@@ -184,26 +148,20 @@ export class CampaignsService {
 
   /** Newest first. */
   async list(q: ListCampaignsQuery): Promise<{ items: CampaignView[]; nextCursor: string | null }> {
-    const qb = this.repo()
-      .createQueryBuilder('c')
-      .orderBy('c.id', 'DESC')
-      .take(q.limit + 1);
+    const qb = this.repo().createQueryBuilder('c');
     if (q.status) qb.andWhere('c.status = :status', { status: q.status });
-    if (q.cursor) qb.andWhere('c.id < :cursor', { cursor: q.cursor });
-    const rows = await qb.getMany();
-    const more = rows.length > q.limit;
-    const page = rows.slice(0, q.limit);
+    const page = await pageById(qb, q, 'DESC');
     // Campaigns often share an audience: count each distinct one once.
     const counts = new Map<string, Promise<number>>();
     const items = await Promise.all(
-      page.map(async (c) => {
+      page.items.map(async (c) => {
         if (c.status !== 'draft' && c.status !== 'scheduled') return this.present(c);
         const key = c.audienceJson ?? '';
         if (!counts.has(key)) counts.set(key, this.audienceCount(this.audienceOf(c)));
         return this.present(c, await counts.get(key));
       }),
     );
-    return { items, nextCursor: more ? String(page[page.length - 1].id) : null };
+    return { items, nextCursor: page.nextCursor };
   }
 
   // ---- authoring ----
@@ -300,11 +258,6 @@ export class CampaignsService {
   }
 
   // ---- rendering ----
-
-  /** A fresh compile of the stored content (placeholders still in). */
-  async compile(id: number): Promise<CompiledNewsletter> {
-    return this.compileContent(contentOf(await this.require(id)));
-  }
 
   /** What members get: the frozen render once there is one, else a compile of the draft. */
   private async renderOf(c: Campaign): Promise<CompiledNewsletter> {
@@ -416,6 +369,16 @@ export class CampaignsService {
     const theirs = winner && storedRender(winner);
     if (!theirs) throw new Error(`campaign ${id} could not be frozen`);
     return theirs;
+  }
+
+  /** Subjects of these campaigns, in the caller's transaction (a member's export lists what they got). */
+  async subjectsOf(manager: EntityManager, ids: number[]): Promise<Map<number, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.repo(manager).find({
+      where: { id: In(ids) },
+      select: { id: true, subject: true },
+    });
+    return new Map(rows.map((c) => [c.id, c.subject]));
   }
 
   /** The frozen render, read once per process and campaign. Throws if the campaign was never frozen. */

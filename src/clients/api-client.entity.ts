@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import { idColumn, stringColumn, timeColumn } from '../db/columns';
 
 export const SCOPES = ['members:write', 'members:read', 'campaigns', 'privacy', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -16,11 +17,11 @@ export const ApiClientEntity = new EntitySchema<ApiClient>({
   name: 'ApiClient',
   tableName: 'api_clients',
   columns: {
-    id: { type: 'integer', primary: true, generated: 'increment' },
-    name: { type: 'varchar', length: 100 },
-    tokenHash: { name: 'token_hash', type: 'varchar', length: 64 },
-    scopes: { type: 'varchar', length: 200 },
-    createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
-    revokedAt: { name: 'revoked_at', type: 'datetime', precision: 3, nullable: true },
+    id: idColumn(),
+    name: stringColumn('name', 100, false),
+    tokenHash: stringColumn('token_hash', 64, false),
+    scopes: stringColumn('scopes', 200, false),
+    createdAt: timeColumn('created_at', false),
+    revokedAt: timeColumn('revoked_at', true),
   },
 });

@@ -13,7 +13,7 @@ export interface ClaimedDelivery {
   attempts: number;
 }
 
-/** What the worker needs of a recipient, read right before handoff. */
+/** What the worker needs of a recipient, read right before handoff (from the members room). */
 export interface Recipient {
   memberId: number;
   email: string | null;
@@ -51,19 +51,20 @@ export class DeliveryStore {
     this.mysql = deps.dataSource.options.type === 'mysql';
   }
 
-  /** Snapshot of the audience: one queued row per matching member. Returns how many. */
+  /** Snapshot of the audience: one queued row per member the SELECT yields. Returns how many. */
   async snapshot(
     manager: EntityManager,
     campaignId: number,
-    audienceSql: { sql: string; params: unknown[] },
+    audience: { sql: string; params: unknown[] },
     now: Date,
   ): Promise<number> {
     const t = toDbTime(now);
+    // `audience` is the members room's SELECT of member ids: the ledger names no other table.
     const res = await execute(
       manager,
       `INSERT INTO deliveries (campaign_id, member_id, status, attempts, next_attempt_at, updated_at)
-       SELECT ?, m.id, 'queued', 0, ?, ? FROM members m WHERE ${audienceSql.sql}`,
-      [campaignId, t, t, ...audienceSql.params],
+       SELECT ?, a.id, 'queued', 0, ?, ? FROM (${audience.sql}) a`,
+      [campaignId, t, t, ...audience.params],
     );
     return res.affected;
   }
@@ -135,30 +136,6 @@ export class DeliveryStore {
       [t, t],
     );
     return res.affected;
-  }
-
-  /**
-   * Recipient data for the re-check right before handoff: one indexed read by primary key for
-   * every member whose message is about to be handed over. Erased members are absent.
-   */
-  async recipients(memberIds: number[]): Promise<Map<number, Recipient>> {
-    const found = new Map<number, Recipient>();
-    if (memberIds.length === 0) return found;
-    const res = await execute(
-      this.ds,
-      `SELECT id, email, first_name, status FROM members WHERE id IN (${placeholders(memberIds.length)})`,
-      memberIds,
-    );
-    for (const r of res.records) {
-      const memberId = Number(r.id);
-      found.set(memberId, {
-        memberId,
-        email: (r.email as string) ?? null,
-        firstName: (r.first_name as string) ?? null,
-        status: String(r.status),
-      });
-    }
-    return found;
   }
 
   /** Records outcomes of this worker's claims; only rows still claimed by it change. */
@@ -244,17 +221,6 @@ export class DeliveryStore {
     return res.records.length > 0;
   }
 
-  /** Earliest time a queued row of these campaigns becomes due (for sleeping precisely). */
-  async nextDue(campaignIds: number[]): Promise<Date | null> {
-    if (campaignIds.length === 0) return null;
-    const res = await execute(
-      this.ds,
-      `SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE campaign_id IN (${placeholders(campaignIds.length)}) AND status = 'queued'`,
-      campaignIds,
-    );
-    return fromDbTime(res.records[0]?.t);
-  }
-
   // ---- the member's side (leave, erasure, export) ----
 
   /** Leaving: nothing queued for this member is sent any more. */
@@ -271,6 +237,24 @@ export class DeliveryStore {
     await execute(manager, 'UPDATE deliveries SET member_id = NULL WHERE member_id = ?', [memberId]);
   }
 
+  /** Rows by state over the whole ledger, for /metrics. */
+  async countByState(): Promise<Record<string, number>> {
+    const res = await execute(this.ds, 'SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status');
+    return Object.fromEntries(res.records.map((r) => [String(r.status), Number(r.n)]));
+  }
+
+  /** Rows of these campaigns still waiting (queued or claimed), and when the oldest queued one last changed. */
+  async waiting(campaignIds: number[]): Promise<{ count: number; oldestQueuedAt: Date | null }> {
+    if (campaignIds.length === 0) return { count: 0, oldestQueuedAt: null };
+    const res = await execute(
+      this.ds,
+      `SELECT COUNT(*) AS n, MIN(CASE WHEN status = 'queued' THEN updated_at END) AS t FROM deliveries
+       WHERE campaign_id IN (${placeholders(campaignIds.length)}) AND status IN ('queued', 'sending')`,
+      campaignIds,
+    );
+    return { count: Number(res.records[0]?.n ?? 0), oldestQueuedAt: fromDbTime(res.records[0]?.t) };
+  }
+
   async inFlightFor(memberId: number): Promise<boolean> {
     const res = await execute(
       this.ds,
@@ -283,15 +267,14 @@ export class DeliveryStore {
   async historyOf(
     manager: EntityManager,
     memberId: number,
-  ): Promise<Array<{ campaignId: number; subject: string; status: string; sentAt: string | null }>> {
+  ): Promise<Array<{ campaignId: number; status: string; sentAt: string | null }>> {
     const res = await execute(
       manager,
-      `SELECT d.campaign_id, c.subject, d.status, d.sent_at FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id WHERE d.member_id = ? ORDER BY d.id`,
+      'SELECT campaign_id, status, sent_at FROM deliveries WHERE member_id = ? ORDER BY id',
       [memberId],
     );
     return res.records.map((r) => ({
       campaignId: Number(r.campaign_id),
-      subject: String(r.subject),
       status: String(r.status),
       sentAt: fromDbTime(r.sent_at)?.toISOString() ?? null,
     }));

@@ -7,7 +7,8 @@ import { MailError } from '../mail/mailer';
 import { encodeNewsletter, type CompiledNewsletter } from '../newsletter/renderer';
 import type { SignedTokens } from '../tokens/signed-tokens';
 import type { Job } from '../worker';
-import type { ClaimedDelivery, DeliveryStore, Outcome } from './delivery.store';
+import type { ClaimedDelivery, DeliveryStore, Outcome, Recipient } from './delivery.store';
+import { Handoffs } from './handoffs';
 import { RateLimiter } from './rate-limiter';
 import { RecipientCheck } from './recipient-check';
 import type { Metrics } from '../metrics';
@@ -75,11 +76,14 @@ export class DeliveryWorker implements Job {
   private outageDelayMs = 1000;
   private stopping = false;
   /** Members whose message is between the re-check and the end of the SMTP handoff. */
-  private readonly handingOff = new Map<number, number>();
+  private readonly handoffs: Handoffs;
 
   constructor(deps: {
     store: DeliveryStore;
     campaigns: CampaignSource;
+    /** The members room's read of recipients right before handoff. */
+    recipients: (memberIds: number[]) => Promise<Map<number, Recipient>>;
+    handoffs?: Handoffs;
     tokens: SignedTokens;
     mailer: Mailer;
     logger: Logger;
@@ -108,7 +112,8 @@ export class DeliveryWorker implements Job {
       housekeepingMs: o.housekeepingMs ?? 2_000,
     };
     this.limiter = new RateLimiter(o.sendRate);
-    this.recheck = new RecipientCheck((ids) => this.store.recipients(ids));
+    this.recheck = new RecipientCheck(deps.recipients);
+    this.handoffs = deps.handoffs ?? new Handoffs();
     this.messageIdDomain = /@([^>\s]+)/.exec(o.mailFrom)?.[1] ?? 'kundeklubb.local';
   }
 
@@ -216,7 +221,7 @@ export class DeliveryWorker implements Job {
         error: r ? `member ${r.status}` : 'erased',
       });
     }
-    this.handingOff.set(r.memberId, (this.handingOff.get(r.memberId) ?? 0) + 1);
+    this.handoffs.begin(r.memberId);
     try {
       const unsubscribeUrl = `${this.opts.publicUrl}/u/${this.tokens.sign({ scope: 'unsubscribe', memberId: r.memberId })}`;
       const mail = encodeNewsletter(compiled, { firstName: r.firstName, unsubscribeUrl });
@@ -234,9 +239,7 @@ export class DeliveryWorker implements Job {
     } catch (err) {
       await this.handleFailure(item, err);
     } finally {
-      const n = (this.handingOff.get(r.memberId) ?? 1) - 1;
-      if (n <= 0) this.handingOff.delete(r.memberId);
-      else this.handingOff.set(r.memberId, n);
+      this.handoffs.end(r.memberId);
     }
   }
 
@@ -347,15 +350,10 @@ export class DeliveryWorker implements Job {
     }
   }
 
-  /** True while a message to this member is between the re-check and the end of its handoff. */
-  isHandingOff(memberId: number): boolean {
-    return this.handingOff.has(memberId);
-  }
-
   /** Graceful stop: no new claims, in-flight sends finish, outcomes recorded, unsent claims released. */
   async stop(): Promise<void> {
     this.stopping = true;
-    while (this.handingOff.size > 0) await sleep(10);
+    while (this.handoffs.size > 0) await sleep(10);
     await this.flush();
     this.buffer = [];
     const released = await this.store.release(this.workerId);

@@ -31,3 +31,14 @@ export function plainText(max: number) {
     .max(max, { error: `must be at most ${max} characters` })
     .refine((s) => isSafeLine(s.replace(LINE_BREAK_OR_TAB, '')), { error: PLAIN_TEXT_MESSAGE });
 }
+
+/** `cursor` of a keyset-paginated list: the id the previous page ended at. */
+export const cursorParam = z
+  .string()
+  .regex(/^[0-9]{1,10}$/, { message: 'invalid cursor' })
+  .transform(Number)
+  .optional();
+
+/** `limit` of a list, 1..max. */
+export const limitParam = (max: number, fallback: number) =>
+  z.coerce.number().int().min(1).max(max).default(fallback);

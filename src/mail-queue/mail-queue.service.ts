@@ -88,13 +88,22 @@ export class MailQueue {
     return res.affected === 1;
   }
 
-  /** Queues the mail unless the quota is used up; false when nothing was queued. */
+  /**
+   * Queues the mail unless one of the kind already waits for the member (true: it will go) or
+   * the quota is used up (false: nothing was queued).
+   */
   async enqueueWithin(
     manager: EntityManager,
     memberId: number,
     kind: string,
     quota: MailQuota,
   ): Promise<boolean> {
+    const waiting = await execute(
+      manager,
+      'SELECT 1 AS x FROM mail_outbox WHERE member_id = ? AND kind = ?',
+      [memberId, kind],
+    );
+    if (waiting.records.length > 0) return true;
     if (!(await this.takeQuota(manager, memberId, kind, quota))) {
       this.logger.info({ memberId, kind }, 'transactional mail not queued: quota used up');
       return false;

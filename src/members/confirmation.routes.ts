@@ -4,6 +4,7 @@ import { handler } from '../http/validate';
 import { escapeHtml, sendPage } from '../http/pages';
 import { limitPerToken } from '../http/rate-limit';
 import type { MembersService } from './members.service';
+import { htmlPage, type RouteDoc } from '../http/openapi-kit';
 
 /**
  * Double opt-in pages. GET shows a button and changes nothing (mail scanners fetch links);
@@ -65,3 +66,21 @@ export function confirmationRoutes(deps: { members: MembersService; config: Conf
   );
   return r;
 }
+
+/** OpenAPI descriptions of these pages. */
+export const confirmationApi: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/c/:token',
+    tag: 'pages',
+    summary: 'Confirmation page (changes nothing)',
+    responses: { '200': htmlPage('Page with a button'), '400': htmlPage('Invalid or expired link') },
+  },
+  {
+    method: 'post',
+    path: '/c/:token',
+    tag: 'pages',
+    summary: 'Confirm the membership (double opt-in)',
+    responses: { '200': htmlPage('Confirmed'), '400': htmlPage('Invalid or expired link') },
+  },
+];

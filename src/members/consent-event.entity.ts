@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import { idColumn, intColumn, stringColumn, timeColumn } from '../db/columns';
 
 export const CONSENT_EVENT_TYPES = [
   'signup',
@@ -33,15 +34,15 @@ export const ConsentEventEntity = new EntitySchema<ConsentEvent>({
   name: 'ConsentEvent',
   tableName: 'consent_events',
   columns: {
-    id: { type: 'integer', primary: true, generated: 'increment' },
-    memberId: { name: 'member_id', type: 'integer', nullable: true },
-    type: { type: 'varchar', length: 30 },
-    occurredAt: { name: 'occurred_at', type: 'datetime', precision: 3 },
-    source: { type: 'varchar', length: 30, nullable: true },
-    sourceVersion: { name: 'source_version', type: 'varchar', length: 30, nullable: true },
-    textVersion: { name: 'text_version', type: 'varchar', length: 50, nullable: true },
-    textSha256: { name: 'text_sha256', type: 'varchar', length: 64, nullable: true },
-    channel: { type: 'varchar', length: 30, nullable: true },
-    givenAt: { name: 'given_at', type: 'datetime', precision: 3, nullable: true },
+    id: idColumn(),
+    memberId: intColumn('member_id', true),
+    type: stringColumn('type', 30, false),
+    occurredAt: timeColumn('occurred_at', false),
+    source: stringColumn('source', 30, true),
+    sourceVersion: stringColumn('source_version', 30, true),
+    textVersion: stringColumn('text_version', 50, true),
+    textSha256: stringColumn('text_sha256', 64, true),
+    channel: stringColumn('channel', 30, true),
+    givenAt: timeColumn('given_at', true),
   },
 });

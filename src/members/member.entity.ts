@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import { idColumn, stringColumn, timeColumn } from '../db/columns';
 
 export const MEMBER_STATUSES = ['pending', 'active', 'unsubscribed', 'restricted'] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
@@ -24,37 +25,24 @@ export interface Member {
   leftAt: Date | null;
 }
 
-const time = (name: string, nullable = false) => ({
-  name,
-  type: 'datetime' as const,
-  precision: 3,
-  nullable,
-});
-const str = (name: string, length: number, nullable = true) => ({
-  name,
-  type: 'varchar' as const,
-  length,
-  nullable,
-});
-
 export const MemberEntity = new EntitySchema<Member>({
   name: 'Member',
   tableName: 'members',
   columns: {
-    id: { type: 'integer', primary: true, generated: 'increment' },
-    email: str('email', 254),
-    firstName: str('first_name', 100),
-    lastName: str('last_name', 100),
-    phone: str('phone', 30),
-    source: str('source', 30, false),
-    sourceVersion: str('source_version', 30),
-    externalId: str('external_id', 100),
-    partnerId: str('partner_id', 100),
-    status: str('status', 20, false),
-    statusBeforeRestriction: str('status_before_restriction', 20),
-    createdAt: time('created_at'),
-    updatedAt: time('updated_at'),
-    confirmedAt: time('confirmed_at', true),
-    leftAt: time('left_at', true),
+    id: idColumn(),
+    email: stringColumn('email', 254, true),
+    firstName: stringColumn('first_name', 100, true),
+    lastName: stringColumn('last_name', 100, true),
+    phone: stringColumn('phone', 30, true),
+    source: stringColumn('source', 30, false),
+    sourceVersion: stringColumn('source_version', 30, true),
+    externalId: stringColumn('external_id', 100, true),
+    partnerId: stringColumn('partner_id', 100, true),
+    status: stringColumn('status', 20, false),
+    statusBeforeRestriction: stringColumn('status_before_restriction', 20, true),
+    createdAt: timeColumn('created_at', false),
+    updatedAt: timeColumn('updated_at', false),
+    confirmedAt: timeColumn('confirmed_at', true),
+    leftAt: timeColumn('left_at', true),
   },
 });

@@ -3,6 +3,7 @@ import { hasScope, requireScope } from '../http/auth';
 import { handler, idParam, parseBody, parseQuery } from '../http/validate';
 import type { MembersService } from './members.service';
 import { leaveSchema, listQuerySchema, rectifySchema, signUpSchema } from './members.schema';
+import { auth, problem, type RouteDoc } from '../http/openapi-kit';
 
 /** /v1/members: thin handlers, validate → service → JSON. */
 export function membersRoutes(deps: { members: MembersService }): Router {
@@ -71,3 +72,81 @@ export function membersRoutes(deps: { members: MembersService }): Router {
 
   return r;
 }
+
+/** OpenAPI descriptions of these routes. */
+export const membersApi: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/v1/members',
+    tag: 'members',
+    scope: 'members:write',
+    summary: 'Sign up (idempotent by normalised address; consent required)',
+    body: signUpSchema,
+    responses: {
+      '201': { description: 'New member', schema: 'Member' },
+      '200': {
+        description:
+          'Existing member; the new consent recorded. The whole Member with members:read, else only { id, status }',
+        schema: 'Member',
+      },
+      '400': problem,
+      '422': problem,
+      ...auth,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/members',
+    tag: 'members',
+    scope: 'members:read',
+    summary: 'List with filters and cursor pagination',
+    query: listQuerySchema,
+    responses: { '200': { description: '{ items: Member[], nextCursor }' }, '400': problem, ...auth },
+  },
+  {
+    method: 'get',
+    path: '/v1/members/:id',
+    tag: 'members',
+    scope: 'members:read',
+    summary: 'One member',
+    responses: { '200': { description: 'Member', schema: 'Member' }, '404': problem, ...auth },
+  },
+  {
+    method: 'get',
+    path: '/v1/members/:id/consents',
+    tag: 'members',
+    scope: 'members:read',
+    summary: 'Consent history (append-only)',
+    responses: { '200': { description: '{ items: ConsentEvent[] }' }, '404': problem, ...auth },
+  },
+  {
+    method: 'patch',
+    path: '/v1/members/:id',
+    tag: 'members',
+    scope: 'members:write',
+    summary: 'Rectify names, phone, partner',
+    body: rectifySchema,
+    responses: {
+      '200': { description: 'Member', schema: 'Member' },
+      '400': problem,
+      '404': problem,
+      '409': problem,
+      '422': problem,
+      ...auth,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/members/:id/unsubscribe',
+    tag: 'members',
+    scope: 'members:write',
+    summary: 'Leave the club (same effect as the link)',
+    body: leaveSchema,
+    responses: {
+      '200': { description: 'Member (anonymous)', schema: 'Member' },
+      '404': problem,
+      '422': problem,
+      ...auth,
+    },
+  },
+];

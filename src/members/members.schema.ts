@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { singleLine } from '../http/fields';
+import { cursorParam, limitParam, singleLine } from '../http/fields';
 import { SOURCES, MEMBER_STATUSES } from './member.entity';
 
 /** Trimmed, lower-cased: the club's one identity for a person. */
@@ -57,11 +57,28 @@ export const listQuerySchema = z.strictObject({
   source: z.enum(SOURCES).optional(),
   partnerId: ref.optional(),
   email: emailSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z
-    .string()
-    .regex(/^[0-9]{1,10}$/, { message: 'invalid cursor' })
-    .transform(Number)
-    .optional(),
+  limit: limitParam(500, 50),
+  cursor: cursorParam,
 });
 export type ListQuery = z.infer<typeof listQuerySchema>;
+
+const isoTime = z.string().describe('ISO 8601 date-time, UTC');
+
+/** A member as the API shows it (CONTRACT §4); a member who left keeps only id, status and times. */
+export const memberViewSchema = z.object({
+  id: z.number().int(),
+  email: z.string().nullable(),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
+  phone: z.string().nullable(),
+  source: z.enum(SOURCES),
+  sourceVersion: z.string().nullable(),
+  externalId: z.string().nullable(),
+  partnerId: z.string().nullable(),
+  status: z.enum(MEMBER_STATUSES),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  confirmedAt: isoTime.nullable(),
+  leftAt: isoTime.nullable(),
+});
+export type MemberView = z.infer<typeof memberViewSchema>;

@@ -1,18 +1,24 @@
-import type { DataSource, EntityManager, Repository } from 'typeorm';
+import { In, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { toDbTime, type Clock } from '../db/time';
+import { execute } from '../db/sql';
+import { pageById } from '../db/pagination';
 import { isDuplicateKeyError, isLockConflict } from '../db/errors';
-import { AppError, notFound, unprocessable } from '../errors';
+import { AppError, conflict, notFound, unprocessable } from '../errors';
 import type { MailQuota, MailQueue } from '../mail-queue/mail-queue.service';
 import type { OutgoingMail } from '../mail/mailer';
-import { hashToken, newOpaqueToken } from '../tokens/opaque-tokens';
+import type { MemberTokens } from './member-tokens';
+import { audienceFilter, type Audience } from './audience';
+import { placeholders } from '../db/sql';
 import { fillTemplate, readTemplate } from '../templates';
-import { MemberEntity, type Member, type MemberStatus } from './member.entity';
+import { MemberEntity, type Member } from './member.entity';
 import { ConsentEventEntity, type ConsentEvent, type ConsentEventType } from './consent-event.entity';
 import type { ConsentTexts } from './consent-texts';
 import type { Suppression } from './suppression';
-import type { LeaveChannel, ListQuery, RectifyInput, SignUpInput } from './members.schema';
+import type { LeaveChannel, ListQuery, MemberView, RectifyInput, SignUpInput } from './members.schema';
+
+export type { MemberView };
 
 /** What leaving or erasure means to another room (deliveries, tokens, request log), done in the same transaction. */
 export interface MemberDataParticipant {
@@ -29,23 +35,6 @@ export interface MemberDataParticipant {
   export?(manager: EntityManager, memberId: number): Promise<unknown>;
 }
 
-export interface MemberView {
-  id: number;
-  email: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  phone: string | null;
-  source: string;
-  sourceVersion: string | null;
-  externalId: string | null;
-  partnerId: string | null;
-  status: MemberStatus;
-  createdAt: string;
-  updatedAt: string;
-  confirmedAt: string | null;
-  leftAt: string | null;
-}
-
 export interface ConsentEventView {
   type: ConsentEventType;
   occurredAt: string;
@@ -55,6 +44,14 @@ export interface ConsentEventView {
   textSha256: string | null;
   channel: string | null;
   givenAt: string | null;
+}
+
+/** What the delivery worker reads of a member right before handoff. */
+export interface RecipientRow {
+  memberId: number;
+  email: string | null;
+  firstName: string | null;
+  status: string;
 }
 
 export type ConfirmOutcome = 'confirmed' | 'already-active' | 'invalid';
@@ -106,6 +103,7 @@ export class MembersService {
   private readonly consentTexts: ConsentTexts;
   private readonly mailQueue: MailQueue;
   private readonly suppression: Suppression;
+  private readonly memberTokens: MemberTokens;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly participants: MemberDataParticipant[] = [];
@@ -116,6 +114,7 @@ export class MembersService {
     consentTexts: ConsentTexts;
     mailQueue: MailQueue;
     suppression: Suppression;
+    memberTokens: MemberTokens;
     logger: Logger;
     clock: Clock;
   }) {
@@ -124,6 +123,7 @@ export class MembersService {
     this.consentTexts = deps.consentTexts;
     this.mailQueue = deps.mailQueue;
     this.suppression = deps.suppression;
+    this.memberTokens = deps.memberTokens;
     this.logger = deps.logger;
     this.clock = deps.clock;
     this.mailQueue.register('confirmation', (memberId) => this.composeConfirmation(memberId));
@@ -179,20 +179,9 @@ export class MembersService {
     if (existing) {
       // The same person again: no duplicate; the new consent is recorded. A restricted member stays restricted.
       await this.appendEvent(manager, existing.id, 'signup', consent);
-      let queuedMail = false;
-      if (existing.status === 'pending') {
-        const waiting = await manager.query(
-          'SELECT 1 AS x FROM mail_outbox WHERE member_id = ? AND kind = ?',
-          [existing.id, 'confirmation'],
-        );
-        if (waiting.length === 0)
-          queuedMail = await this.mailQueue.enqueueWithin(
-            manager,
-            existing.id,
-            'confirmation',
-            CONFIRMATION_QUOTA,
-          );
-      }
+      const queuedMail =
+        existing.status === 'pending' &&
+        (await this.mailQueue.enqueueWithin(manager, existing.id, 'confirmation', CONFIRMATION_QUOTA));
       return { member: existing, created: false, queuedMail };
     }
     // An address that left or was erased starts over with fresh consent, always through double opt-in.
@@ -272,19 +261,13 @@ export class MembersService {
   }
 
   async list(q: ListQuery): Promise<{ items: MemberView[]; nextCursor: string | null }> {
-    const qb = this.repo()
-      .createQueryBuilder('m')
-      .orderBy('m.id', 'ASC')
-      .take(q.limit + 1);
+    const qb = this.repo().createQueryBuilder('m');
     if (q.status) qb.andWhere('m.status = :status', { status: q.status });
     if (q.source) qb.andWhere('m.source = :source', { source: q.source });
     if (q.partnerId) qb.andWhere('m.partner_id = :partnerId', { partnerId: q.partnerId });
     if (q.email) qb.andWhere('m.email = :email', { email: q.email });
-    if (q.cursor) qb.andWhere('m.id > :cursor', { cursor: q.cursor });
-    const rows = await qb.getMany();
-    const more = rows.length > q.limit;
-    const items = rows.slice(0, q.limit);
-    return { items: items.map(presentMember), nextCursor: more ? String(items[items.length - 1].id) : null };
+    const page = await pageById(qb, q, 'ASC');
+    return { items: page.items.map(presentMember), nextCursor: page.nextCursor };
   }
 
   /** Rectification (art. 16): names, phone, partner. */
@@ -318,7 +301,7 @@ export class MembersService {
       const now = this.clock();
       await this.suppression.add(manager, m.email, 'unsubscribed', now);
       for (const p of this.participants) await p.forget(manager, { id, email: m.email }, 'leave');
-      await manager.query('DELETE FROM member_tokens WHERE member_id = ?', [id]);
+      await this.memberTokens.revoke(manager, id);
       await this.repo(manager).update(
         { id },
         {
@@ -350,6 +333,127 @@ export class MembersService {
     for (const p of this.participants) if (p.settle) await p.settle(id);
   }
 
+  /**
+   * Art. 18 on the members table: restricting keeps the status held before, lifting returns it.
+   * Recorded as a consent event; `changed` is false when it already was so.
+   */
+  async restrict(
+    manager: EntityManager,
+    id: number,
+    restricted: boolean,
+  ): Promise<{ member: Member; changed: boolean }> {
+    const m = await this.lockMember(manager, id);
+    if (!m) throw notFound('member');
+    if (!m.email) throw conflict('the member has left; nothing is processed to restrict');
+    const now = this.clock();
+    let changes: Partial<Member> | null = null;
+    if (restricted && m.status !== 'restricted')
+      changes = { status: 'restricted', statusBeforeRestriction: m.status, updatedAt: now };
+    else if (!restricted && m.status === 'restricted')
+      changes = {
+        status: m.statusBeforeRestriction ?? 'active',
+        statusBeforeRestriction: null,
+        updatedAt: now,
+      };
+    if (!changes) return { member: m, changed: false };
+    await this.repo(manager).update({ id }, changes);
+    await this.appendEvent(manager, id, restricted ? 'restriction' : 'restriction-lifted', {
+      channel: 'staff',
+    });
+    return { member: { ...m, ...changes }, changed: true };
+  }
+
+  /**
+   * The members room's part of an erasure, after every participant forgot the member: the
+   * consent history stays as anonymous evidence, links and the member row go.
+   */
+  async deleteMember(manager: EntityManager, id: number): Promise<void> {
+    await execute(manager, 'UPDATE consent_events SET member_id = NULL WHERE member_id = ?', [id]);
+    await this.memberTokens.revoke(manager, id);
+    await this.repo(manager).delete({ id });
+  }
+
+  async findByEmail(email: string, manager?: EntityManager): Promise<Member | null> {
+    return this.repo(manager).findOneBy({ email });
+  }
+
+  /** Member ids by normalised address, for the addresses that are members. */
+  async idsByEmail(emails: string[], manager?: EntityManager): Promise<Map<string, number>> {
+    if (emails.length === 0) return new Map();
+    const rows = await this.repo(manager).find({
+      where: { email: In(emails) },
+      select: { id: true, email: true },
+    });
+    return new Map(rows.map((m) => [m.email!, m.id]));
+  }
+
+  /** Sign-ups still `pending` that were created before `cutoff`, oldest first (retention). */
+  async stalePendingIds(cutoff: Date, limit: number): Promise<number[]> {
+    const res = await execute(
+      this.ds,
+      `SELECT id FROM members WHERE status = 'pending' AND created_at < ? ORDER BY id LIMIT ${Math.floor(limit)}`,
+      [toDbTime(cutoff)],
+    );
+    return res.records.map((r) => Number(r.id));
+  }
+
+  /** Re-checked under the row lock: a confirmation may have won the race. */
+  async isStalePending(manager: EntityManager, id: number, cutoff: Date): Promise<boolean> {
+    const m = await this.lockMember(manager, id);
+    return !!m && m.status === 'pending' && m.createdAt.getTime() < cutoff.getTime();
+  }
+
+  // ---- for other rooms: audiences, the re-check before handoff, counts ----
+
+  /** Active members the audience reaches right now. */
+  async countAudience(audience: Audience | null): Promise<number> {
+    const { sql, params } = audienceFilter(audience);
+    const res = await execute(this.ds, `SELECT COUNT(*) AS n FROM members m WHERE ${sql}`, params);
+    return Number(res.records[0]?.n ?? 0);
+  }
+
+  /** `SELECT` of the audience's member ids (column `id`), for a snapshot in one INSERT … SELECT. */
+  audienceSelect(audience: Audience | null): { sql: string; params: unknown[] } {
+    const { sql, params } = audienceFilter(audience);
+    return { sql: `SELECT m.id FROM members m WHERE ${sql}`, params };
+  }
+
+  /**
+   * Recipient data for the re-check right before handoff: one indexed read by primary key for
+   * every member whose message is about to be handed over. Erased members are absent.
+   */
+  async recipients(memberIds: number[]): Promise<Map<number, RecipientRow>> {
+    const found = new Map<number, RecipientRow>();
+    if (memberIds.length === 0) return found;
+    const res = await execute(
+      this.ds,
+      `SELECT id, email, first_name, status FROM members WHERE id IN (${placeholders(memberIds.length)})`,
+      memberIds,
+    );
+    for (const r of res.records) {
+      const memberId = Number(r.id);
+      found.set(memberId, {
+        memberId,
+        email: (r.email as string) ?? null,
+        firstName: (r.first_name as string) ?? null,
+        status: String(r.status),
+      });
+    }
+    return found;
+  }
+
+  /** Members by status, for /metrics. */
+  async countByStatus(): Promise<Record<string, number>> {
+    const res = await execute(this.ds, 'SELECT status, COUNT(*) AS n FROM members GROUP BY status');
+    return Object.fromEntries(res.records.map((r) => [String(r.status), Number(r.n)]));
+  }
+
+  /** Consent events by type, for /metrics. */
+  async countConsentEvents(): Promise<Record<string, number>> {
+    const res = await execute(this.ds, 'SELECT type, COUNT(*) AS n FROM consent_events GROUP BY type');
+    return Object.fromEntries(res.records.map((r) => [String(r.type), Number(r.n)]));
+  }
+
   /** Row lock on MySQL; SQLite serialises writers anyway. */
   async lockMember(manager: EntityManager, id: number): Promise<Member | null> {
     const qb = this.repo(manager).createQueryBuilder('m').where('m.id = :id', { id });
@@ -366,12 +470,7 @@ export class MembersService {
   private async composeConfirmation(memberId: number): Promise<OutgoingMail | null> {
     const m = await this.findMember(memberId);
     if (!m || !m.email || m.status !== 'pending') return null;
-    const { token, hash } = newOpaqueToken();
-    const now = this.clock();
-    await this.ds.query(
-      'INSERT INTO member_tokens (member_id, purpose, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-      [memberId, 'confirm', hash, toDbTime(now), toDbTime(new Date(now.getTime() + CONFIRM_TTL_MS))],
-    );
+    const token = await this.memberTokens.issue(memberId, 'confirm', CONFIRM_TTL_MS);
     const values = {
       confirmUrl: `${this.config.publicUrl}/c/${token}`,
       privacyContact: this.config.privacyContact,
@@ -386,35 +485,14 @@ export class MembersService {
 
   /** For the GET page: is this a usable confirmation link? Changes nothing. */
   async checkConfirmation(token: string): Promise<'valid' | 'invalid'> {
-    const row = await this.findToken(this.ds.manager, token, 'confirm');
-    return row ? 'valid' : 'invalid';
-  }
-
-  private async findToken(
-    manager: EntityManager,
-    token: string,
-    purpose: string,
-  ): Promise<{ id: number; member_id: number } | null> {
-    if (typeof token !== 'string' || token.length < 20 || token.length > 200) return null;
-    const rows = await manager.query(
-      'SELECT id, member_id FROM member_tokens WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?',
-      [hashToken(token), purpose, toDbTime(this.clock())],
-    );
-    return rows[0] ? { id: Number(rows[0].id), member_id: Number(rows[0].member_id) } : null;
+    return (await this.memberTokens.find(token, 'confirm')) ? 'valid' : 'invalid';
   }
 
   async confirm(token: string): Promise<ConfirmOutcome> {
     return this.ds.transaction(async (manager) => {
-      const row = await this.findToken(manager, token, 'confirm');
-      if (!row) return 'invalid';
-      const used = await manager
-        .createQueryBuilder()
-        .update('member_tokens')
-        .set({ used_at: toDbTime(this.clock()) })
-        .where('id = :id AND used_at IS NULL', { id: row.id })
-        .execute();
-      if (used.affected !== 1) return 'invalid';
-      const m = await this.lockMember(manager, row.member_id);
+      const memberId = await this.memberTokens.consume(manager, token, 'confirm');
+      if (memberId === null) return 'invalid';
+      const m = await this.lockMember(manager, memberId);
       if (!m || !m.email) return 'invalid';
       // Restricted (art. 18) while still pending: the confirmation is the person's own consent and
       // is recorded, but the restriction stands; lifting it makes them active, not pending again.
@@ -438,7 +516,7 @@ export class MembersService {
         channel: 'email-link',
       });
       await this.suppression.lift(manager, m.email);
-      await manager.query('DELETE FROM member_tokens WHERE member_id = ? AND purpose = ?', [m.id, 'confirm']);
+      await this.memberTokens.revoke(manager, m.id, 'confirm');
       this.logger.info({ memberId: m.id }, 'member confirmed');
       return 'confirmed';
     });

@@ -83,7 +83,4 @@ export const newsletterContentSchema = z.strictObject({
 });
 
 export type Block = z.infer<typeof blockSchema>;
-export type ActivityBlock = z.infer<typeof activityBlockSchema>;
-export type NewsBlock = z.infer<typeof newsBlockSchema>;
-export type OfferBlock = z.infer<typeof offerBlockSchema>;
 export type NewsletterContent = z.infer<typeof newsletterContentSchema>;

@@ -5,6 +5,7 @@ import { sendPage } from '../http/pages';
 import { limitPerToken } from '../http/rate-limit';
 import type { PrivacyService } from './privacy.service';
 import { ERASED_BODY, confirmEraseBody, dataPageBody, invalidLinkBody } from './privacy-pages';
+import { htmlPage, type RouteDoc } from '../http/openapi-kit';
 
 /**
  * /p/:token, the 24-hour link mailed to the member's own address: a readable copy of the data,
@@ -67,3 +68,28 @@ export function privacyLinkRoutes(deps: { privacy: PrivacyService; config: Confi
   );
   return r;
 }
+
+/** OpenAPI descriptions of these pages. */
+export const privacyLinkApi: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/p/:token',
+    tag: 'pages',
+    summary: 'A readable copy of everything held',
+    responses: { '200': htmlPage('Data page'), '400': htmlPage('Expired or used link') },
+  },
+  {
+    method: 'get',
+    path: '/p/:token/data.json',
+    tag: 'pages',
+    summary: 'Download everything held as JSON',
+    responses: { '200': { description: 'JSON attachment' }, '400': htmlPage('Expired or used link') },
+  },
+  {
+    method: 'post',
+    path: '/p/:token/erase',
+    tag: 'pages',
+    summary: 'Erase everything (with a confirmation step)',
+    responses: { '200': htmlPage('Confirmation step or erased'), '400': htmlPage('Expired or used link') },
+  },
+];

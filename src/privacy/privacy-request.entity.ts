@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import { idColumn, stringColumn, timeColumn } from '../db/columns';
 
 export const REQUEST_TYPES = [
   'access',
@@ -33,35 +34,22 @@ export interface PrivacyRequest {
   updatedAt: Date;
 }
 
-const time = (name: string, nullable = false) => ({
-  name,
-  type: 'datetime' as const,
-  precision: 3,
-  nullable,
-});
-const str = (name: string, length: number, nullable = false) => ({
-  name,
-  type: 'varchar' as const,
-  length,
-  nullable,
-});
-
 export const PrivacyRequestEntity = new EntitySchema<PrivacyRequest>({
   name: 'PrivacyRequest',
   tableName: 'privacy_requests',
   columns: {
-    id: { type: 'integer', primary: true, generated: 'increment' },
-    type: str('type', 20),
-    email: str('email', 254, true),
-    emailHmac: str('email_hmac', 64),
-    receivedAt: time('received_at'),
-    dueAt: time('due_at'),
-    channel: str('channel', 30),
-    note: str('note', 2000, true),
-    status: str('status', 10),
-    outcome: str('outcome', 200, true),
-    closedAt: time('closed_at', true),
-    createdAt: time('created_at'),
-    updatedAt: time('updated_at'),
+    id: idColumn(),
+    type: stringColumn('type', 20, false),
+    email: stringColumn('email', 254, true),
+    emailHmac: stringColumn('email_hmac', 64, false),
+    receivedAt: timeColumn('received_at', false),
+    dueAt: timeColumn('due_at', false),
+    channel: stringColumn('channel', 30, false),
+    note: stringColumn('note', 2000, true),
+    status: stringColumn('status', 10, false),
+    outcome: stringColumn('outcome', 200, true),
+    closedAt: timeColumn('closed_at', true),
+    createdAt: timeColumn('created_at', false),
+    updatedAt: timeColumn('updated_at', false),
   },
 });

@@ -1,9 +1,8 @@
-import { In, type DataSource, type EntityManager, type Repository } from 'typeorm';
+import type { DataSource, EntityManager, Repository } from 'typeorm';
 import type { Logger } from '../logger';
 import type { Clock } from '../db/time';
 import { notFound, unprocessable } from '../errors';
-import { MemberEntity } from '../members/member.entity';
-import type { MemberDataParticipant } from '../members/members.service';
+import type { MemberDataParticipant, MembersService } from '../members/members.service';
 import type { Suppression } from '../members/suppression';
 import { addOneMonth } from './add-one-month';
 import {
@@ -49,6 +48,7 @@ export class PrivacyRequestsService implements MemberDataParticipant {
   private readonly ds: DataSource;
   private readonly suppression: Suppression;
   private readonly privacy: PrivacyService;
+  private readonly members: MembersService;
   private readonly logger: Logger;
   private readonly clock: Clock;
 
@@ -56,12 +56,14 @@ export class PrivacyRequestsService implements MemberDataParticipant {
     dataSource: DataSource;
     suppression: Suppression;
     privacy: PrivacyService;
+    members: MembersService;
     logger: Logger;
     clock: Clock;
   }) {
     this.ds = deps.dataSource;
     this.suppression = deps.suppression;
     this.privacy = deps.privacy;
+    this.members = deps.members;
     this.logger = deps.logger;
     this.clock = deps.clock;
   }
@@ -134,7 +136,7 @@ export class PrivacyRequestsService implements MemberDataParticipant {
       const now = this.clock();
       let erasedMemberId: number | null = null;
       if (patch.erase && r.email) {
-        const member = await manager.getRepository(MemberEntity).findOneBy({ email: r.email });
+        const member = await this.members.findByEmail(r.email, manager);
         if (member && (await this.privacy.eraseIn(manager, member.id, 'request'))) erasedMemberId = member.id;
       }
       const changes: Partial<PrivacyRequest> = { updatedAt: now };
@@ -160,12 +162,7 @@ export class PrivacyRequestsService implements MemberDataParticipant {
   ): Promise<PrivacyRequestView[]> {
     const now = this.clock().getTime();
     const emails = [...new Set(rows.map((r) => r.email).filter((e): e is string => !!e))];
-    const members = emails.length
-      ? await manager
-          .getRepository(MemberEntity)
-          .find({ where: { email: In(emails) }, select: { id: true, email: true } })
-      : [];
-    const idByEmail = new Map(members.map((m) => [m.email, m.id]));
+    const idByEmail = await this.members.idsByEmail(emails, manager);
     return rows.map((r) => ({
       id: r.id,
       type: r.type,
@@ -210,7 +207,7 @@ export class PrivacyRequestsService implements MemberDataParticipant {
 
   /** The person's own requests belong in their export (art. 15). */
   async export(manager: EntityManager, memberId: number): Promise<unknown> {
-    const m = await manager.getRepository(MemberEntity).findOneBy({ id: memberId });
+    const m = await this.members.findMember(memberId, manager);
     if (!m?.email) return [];
     const rows = await this.repo(manager).find({
       where: { emailHmac: this.suppression.hmac(m.email) },

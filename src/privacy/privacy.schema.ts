@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { plainText, singleLine } from '../http/fields';
+import { limitParam, plainText, singleLine } from '../http/fields';
 import { emailSchema } from '../members/members.schema';
 import { REQUEST_TYPES } from './privacy-request.entity';
 
 export const restrictSchema = z.strictObject({
   restricted: z.boolean(),
 });
-export type RestrictInput = z.infer<typeof restrictSchema>;
 
 const note = plainText(2000).min(1, { error: 'must not be empty' });
 
@@ -45,6 +44,6 @@ export const listRequestsQuerySchema = z.strictObject({
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: limitParam(500, 100),
 });
 export type ListRequestsQuery = z.infer<typeof listRequestsQuerySchema>;

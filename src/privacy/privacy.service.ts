@@ -1,14 +1,14 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { toDbTime, type Clock } from '../db/time';
+import type { Clock } from '../db/time';
 import { AppError, notFound } from '../errors';
 import type { OutgoingMail } from '../mail/mailer';
 import type { MailQuota, MailQueue } from '../mail-queue/mail-queue.service';
 import type { SignedTokens } from '../tokens/signed-tokens';
-import { hashToken, newOpaqueToken } from '../tokens/opaque-tokens';
 import { fillTemplate, readTemplate } from '../templates';
-import { MemberEntity, type Member } from '../members/member.entity';
+import type { Member } from '../members/member.entity';
+import type { MemberTokens } from '../members/member-tokens';
 import type { Suppression } from '../members/suppression';
 import type { LeaveChannel } from '../members/members.schema';
 import {
@@ -42,7 +42,6 @@ export type UnsubscribeView =
 const PRIVACY_LINK_TTL_MS = 24 * 3600 * 1000;
 /** A link lasts 24 hours, so nobody needs more than one a day; three allow for a lost mail. */
 export const PRIVACY_LINK_QUOTA: MailQuota = { windowMs: 24 * 3600 * 1000, perWindow: 3 };
-const PRIVACY_PURPOSE = 'privacy';
 const RESERVED_PARTS = new Set(['exportedAt', 'member', 'consentEvents']);
 
 /**
@@ -57,6 +56,7 @@ export class PrivacyService {
   private readonly suppression: Suppression;
   private readonly mailQueue: MailQueue;
   private readonly tokens: SignedTokens;
+  private readonly memberTokens: MemberTokens;
   private readonly logger: Logger;
   private readonly clock: Clock;
 
@@ -67,6 +67,7 @@ export class PrivacyService {
     suppression: Suppression;
     mailQueue: MailQueue;
     tokens: SignedTokens;
+    memberTokens: MemberTokens;
     logger: Logger;
     clock: Clock;
   }) {
@@ -76,6 +77,7 @@ export class PrivacyService {
     this.suppression = deps.suppression;
     this.mailQueue = deps.mailQueue;
     this.tokens = deps.tokens;
+    this.memberTokens = deps.memberTokens;
     this.logger = deps.logger;
     this.clock = deps.clock;
     this.mailQueue.register('privacy-link', (memberId) => this.composePrivacyLink(memberId));
@@ -140,9 +142,7 @@ export class PrivacyService {
     // A member who already left has no address; rooms that key on it have forgotten it at leave.
     for (const p of this.members.participantsList)
       await p.forget(manager, { id: m.id, email: m.email ?? '' }, 'erase');
-    await manager.query('UPDATE consent_events SET member_id = NULL WHERE member_id = ?', [m.id]);
-    await manager.query('DELETE FROM member_tokens WHERE member_id = ?', [m.id]);
-    await manager.getRepository(MemberEntity).delete({ id: m.id });
+    await this.members.deleteMember(manager, m.id);
     await this.members.recordEvent(manager, null, 'erasure', reason);
     return true;
   }
@@ -159,37 +159,9 @@ export class PrivacyService {
    * `active`) and sign-ups leave the status alone; lifting returns the status held before.
    */
   async restrict(memberId: number, restricted: boolean): Promise<MemberView> {
-    const { member, changed } = await this.ds.transaction(async (manager) => {
-      const m = await this.members.lockMember(manager, memberId);
-      if (!m) throw notFound('member');
-      if (!m.email)
-        throw new AppError(
-          409,
-          'conflict',
-          'Conflict',
-          'the member has left; nothing is processed to restrict',
-        );
-      const now = this.clock();
-      let changes: Partial<Member> | null = null;
-      if (restricted && m.status !== 'restricted') {
-        changes = { status: 'restricted', statusBeforeRestriction: m.status, updatedAt: now };
-      } else if (!restricted && m.status === 'restricted') {
-        changes = {
-          status: m.statusBeforeRestriction ?? 'active',
-          statusBeforeRestriction: null,
-          updatedAt: now,
-        };
-      }
-      if (!changes) return { member: m, changed: false };
-      await manager.getRepository(MemberEntity).update({ id: m.id }, changes);
-      await this.members.recordEvent(
-        manager,
-        m.id,
-        restricted ? 'restriction' : 'restriction-lifted',
-        'staff',
-      );
-      return { member: { ...m, ...changes }, changed: true };
-    });
+    const { member, changed } = await this.ds.transaction((manager) =>
+      this.members.restrict(manager, memberId, restricted),
+    );
     if (changed) {
       // A newsletter already handed to SMTP cannot be recalled; wait for it so the answer is true.
       await this.members.settle(memberId);
@@ -236,11 +208,6 @@ export class PrivacyService {
       const m = await this.members.lockMember(manager, memberId);
       // Nothing but the confirmation is mailed to a pending sign-up (CONTRACT §4).
       if (!m || !m.email || m.status === 'pending') return 'unavailable' as const;
-      const waiting = await manager.query('SELECT 1 AS x FROM mail_outbox WHERE member_id = ? AND kind = ?', [
-        memberId,
-        'privacy-link',
-      ]);
-      if (waiting.length > 0) return 'sent' as const;
       const queued = await this.mailQueue.enqueueWithin(
         manager,
         memberId,
@@ -259,18 +226,7 @@ export class PrivacyService {
   private async composePrivacyLink(memberId: number): Promise<OutgoingMail | null> {
     const m = await this.members.findMember(memberId);
     if (!m || !m.email || m.status === 'pending') return null;
-    const { token, hash } = newOpaqueToken();
-    const now = this.clock();
-    await this.ds.query(
-      'INSERT INTO member_tokens (member_id, purpose, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-      [
-        memberId,
-        PRIVACY_PURPOSE,
-        hash,
-        toDbTime(now),
-        toDbTime(new Date(now.getTime() + PRIVACY_LINK_TTL_MS)),
-      ],
-    );
+    const token = await this.memberTokens.issue(memberId, 'privacy', PRIVACY_LINK_TTL_MS);
     const values = {
       privacyUrl: `${this.config.publicUrl}/p/${token}`,
       privacyContact: this.config.privacyContact,
@@ -285,26 +241,14 @@ export class PrivacyService {
 
   // ---- privacy link (/p/) ----
 
-  private async findPrivacyToken(
-    manager: EntityManager,
-    token: string,
-  ): Promise<{ id: number; memberId: number } | null> {
-    if (typeof token !== 'string' || token.length < 20 || token.length > 200) return null;
-    const rows = await manager.query(
-      'SELECT id, member_id FROM member_tokens WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?',
-      [hashToken(token), PRIVACY_PURPOSE, toDbTime(this.clock())],
-    );
-    return rows[0] ? { id: Number(rows[0].id), memberId: Number(rows[0].member_id) } : null;
-  }
-
   /** Is this a usable privacy link? Changes nothing (mail scanners fetch links). */
   async checkPrivacyLink(token: string): Promise<boolean> {
-    return (await this.findPrivacyToken(this.ds.manager, token)) !== null;
+    return (await this.memberTokens.find(token, 'privacy')) !== null;
   }
 
   /** The export shown on /p/; does not consume the token. null when the link is not usable. */
   async exportByPrivacyLink(token: string): Promise<MemberExport | null> {
-    const row = await this.findPrivacyToken(this.ds.manager, token);
+    const row = await this.memberTokens.find(token, 'privacy');
     if (!row) return null;
     try {
       return await this.exportMember(row.memberId, 'privacy-link');
@@ -317,16 +261,9 @@ export class PrivacyService {
   /** Erasure by the person: consumes the token and erases in one transaction. */
   async eraseByPrivacyLink(token: string): Promise<boolean> {
     const memberId = await this.ds.transaction(async (manager) => {
-      const row = await this.findPrivacyToken(manager, token);
-      if (!row) return null;
-      const used = await manager
-        .createQueryBuilder()
-        .update('member_tokens')
-        .set({ used_at: toDbTime(this.clock()) })
-        .where('id = :id AND used_at IS NULL', { id: row.id })
-        .execute();
-      if (used.affected !== 1) return null;
-      return (await this.eraseIn(manager, row.memberId, 'privacy-link')) ? row.memberId : null;
+      const memberId = await this.memberTokens.consume(manager, token, 'privacy');
+      if (memberId === null) return null;
+      return (await this.eraseIn(manager, memberId, 'privacy-link')) ? memberId : null;
     });
     if (memberId === null) return false;
     await this.afterErasure(memberId, 'privacy-link');

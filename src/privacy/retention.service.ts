@@ -2,6 +2,8 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { toDbTime } from '../db/time';
+import type { MembersService } from '../members/members.service';
+import type { MemberTokens } from '../members/member-tokens';
 import type { PrivacyService } from './privacy.service';
 import { PrivacyRequestEntity } from './privacy-request.entity';
 
@@ -23,16 +25,25 @@ export class RetentionService {
   private readonly ds: DataSource;
   private readonly config: Config;
   private readonly privacy: PrivacyService;
+  private readonly members: MembersService;
   private readonly logger: Logger;
   private readonly tasks: RetentionTask[] = [];
 
-  constructor(deps: { dataSource: DataSource; config: Config; privacy: PrivacyService; logger: Logger }) {
+  constructor(deps: {
+    dataSource: DataSource;
+    config: Config;
+    privacy: PrivacyService;
+    members: MembersService;
+    memberTokens: MemberTokens;
+    logger: Logger;
+  }) {
     this.ds = deps.dataSource;
     this.config = deps.config;
     this.privacy = deps.privacy;
+    this.members = deps.members;
     this.logger = deps.logger;
     this.addTask({ name: 'pending-members', run: (now) => this.deletePendingMembers(now) });
-    this.addTask({ name: 'member-tokens', run: (now) => this.deleteSpentTokens(now) });
+    this.addTask({ name: 'member-tokens', run: (now) => deps.memberTokens.purgeSpent(now) });
     this.addTask({ name: 'request-notes', run: (now) => this.clearRequestNotes(now) });
     this.addTask({ name: 'request-addresses', run: (now) => this.clearClosedRequestAddresses(now) });
   }
@@ -41,10 +52,6 @@ export class RetentionService {
     if (this.tasks.some((t) => t.name === task.name))
       throw new Error(`retention task "${task.name}" is already registered`);
     this.tasks.push(task);
-  }
-
-  get taskNames(): string[] {
-    return this.tasks.map((t) => t.name);
   }
 
   /** Runs every task once. A failing task does not stop the others; the run then fails after logging. */
@@ -77,45 +84,25 @@ export class RetentionService {
    * hash. An earlier suppression (a re-sign-up of an erased address) stays, since only confirming lifts it.
    */
   private async deletePendingMembers(now: Date): Promise<number> {
-    const cutoff = this.cutoff(now, this.config.retention.pendingDays);
+    const cutoff = new Date(now.getTime() - this.config.retention.pendingDays * DAY_MS);
     let deleted = 0;
     for (;;) {
-      const rows: Array<{ id: number }> = await this.ds.query(
-        `SELECT id FROM members WHERE status = ? AND created_at < ? ORDER BY id LIMIT ${BATCH}`,
-        ['pending', cutoff],
-      );
+      const ids = await this.members.stalePendingIds(cutoff, BATCH);
       let progressed = 0;
-      for (const { id } of rows) {
-        const erased = await this.ds.transaction(async (manager) => {
-          // Re-checked under the row lock: a confirmation may have won the race.
-          const lock = this.ds.options.type === 'mysql' ? ' FOR UPDATE' : '';
-          const still = await manager.query(
-            `SELECT 1 AS x FROM members WHERE id = ? AND status = ? AND created_at < ?${lock}`,
-            [id, 'pending', cutoff],
-          );
-          return (
-            still.length > 0 &&
-            (await this.privacy.eraseIn(manager, Number(id), 'retention', { suppress: false }))
-          );
-        });
+      for (const id of ids) {
+        const erased = await this.ds.transaction(
+          async (manager) =>
+            (await this.members.isStalePending(manager, id, cutoff)) &&
+            (await this.privacy.eraseIn(manager, id, 'retention', { suppress: false })),
+        );
         if (erased) {
-          await this.privacy.afterErasure(Number(id), 'retention');
+          await this.privacy.afterErasure(id, 'retention');
           progressed++;
         }
       }
       deleted += progressed;
-      if (rows.length < BATCH || progressed === 0) return deleted;
+      if (ids.length < BATCH || progressed === 0) return deleted;
     }
-  }
-
-  private async deleteSpentTokens(now: Date): Promise<number> {
-    const res = await this.ds
-      .createQueryBuilder()
-      .delete()
-      .from('member_tokens')
-      .where('expires_at <= :now OR used_at IS NOT NULL', { now: toDbTime(now) })
-      .execute();
-    return res.affected ?? 0;
   }
 
   /** The policy: received e-mail is kept about one year. A request's note is what we took from it. */

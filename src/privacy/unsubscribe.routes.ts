@@ -6,6 +6,7 @@ import { limitPerToken } from '../http/rate-limit';
 import type { PrivacyService } from './privacy.service';
 import { LINK_SENT_BODY, UNSUBSCRIBED_BODY, invalidLinkBody, unsubscribeFormBody } from './privacy-pages';
 import { isOneClickBody, readBodyPrefix } from './read-body-prefix';
+import { htmlPage, type RouteDoc } from '../http/openapi-kit';
 
 /**
  * /u/:token, the link in every newsletter (CONTRACT §6). GET shows one button and changes nothing
@@ -75,3 +76,28 @@ export function unsubscribeRoutes(deps: { privacy: PrivacyService; config: Confi
   );
   return r;
 }
+
+/** OpenAPI descriptions of these pages. */
+export const unsubscribeApi: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/u/:token',
+    tag: 'pages',
+    summary: 'Unsubscribe page with the masked address (changes nothing)',
+    responses: { '200': htmlPage('Page with one button'), '400': htmlPage('Forged or unknown token') },
+  },
+  {
+    method: 'post',
+    path: '/u/:token',
+    tag: 'pages',
+    summary: 'One-click unsubscribe (RFC 8058): any body, no auth; erases the profile',
+    responses: { '200': htmlPage('Unsubscribed'), '400': htmlPage('Forged or unknown token') },
+  },
+  {
+    method: 'post',
+    path: '/u/:token/privacy-link',
+    tag: 'pages',
+    summary: 'Mail a 24-hour privacy link to the member’s own address',
+    responses: { '200': htmlPage('Link sent'), '400': htmlPage('Forged or unknown token') },
+  },
+];

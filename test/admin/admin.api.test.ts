@@ -3,7 +3,7 @@ import request from 'supertest';
 import { databaseKinds } from '../support/databases';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createActiveMembers, createCampaign } from '../support/club';
-import { verifyPassword } from '../../src/admin/passwords';
+import { verifyPassword } from '../../src/staff/passwords';
 import { osloLocalToDate, osloWeekStart } from '../../src/admin/oslo-time';
 import { toDbTime } from '../../src/db/time';
 import {
@@ -50,10 +50,10 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
       expect(row.password_hash).not.toContain(PASSWORD);
       await expect(verifyPassword(PASSWORD, row.password_hash)).resolves.toBe(true);
       await expect(verifyPassword(`${PASSWORD}x`, row.password_hash)).resolves.toBe(false);
-      await expect(t.c.admin.users.create('kort@cosmenor.no', 'admin', 'for-kort')).rejects.toMatchObject({
+      await expect(t.c.staff.users.create('kort@cosmenor.no', 'admin', 'for-kort')).rejects.toMatchObject({
         status: 422,
       });
-      await expect(t.c.admin.users.create(email, 'admin', PASSWORD)).rejects.toMatchObject({ status: 409 });
+      await expect(t.c.staff.users.create(email, 'admin', PASSWORD)).rejects.toMatchObject({ status: 409 });
     });
 
     it('logs in with the right password: a session cookie that is HttpOnly, SameSite=Strict, Path=/admin', async () => {
@@ -110,7 +110,7 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
     it('a disabled account cannot log in, and its open sessions end at once', async () => {
       const email = await staffUser(t, 'marketing');
       const s = await login(t, email);
-      await t.c.admin.users.disable(email);
+      await t.c.staff.users.disable(email);
       await get(t, s, '/admin').expect(303);
       expect((await loginForm(t, email)).res.status).toBe(401);
     });
@@ -443,11 +443,11 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
       expect(progress.text).toContain(`data-stats-url="/admin/campaigns/${id}/stats.json"`);
       // Pause, resume, cancel (after its confirmation page).
       await post(t, s, `/admin/campaigns/${id}/pause`).expect(303);
-      expect((await t.c.delivery.stats(id)).status).toBe('paused');
+      expect((await t.c.sending.stats(id)).status).toBe('paused');
       await post(t, s, `/admin/campaigns/${id}/resume`).expect(303);
       expect((await get(t, s, `/admin/campaigns/${id}/cancel`)).text).toContain('Dette kan ikke angres.');
       await post(t, s, `/admin/campaigns/${id}/cancel`).expect(303);
-      expect((await t.c.delivery.stats(id)).status).toBe('cancelled');
+      expect((await t.c.sending.stats(id)).status).toBe('cancelled');
       // A sent campaign is not editable from the UI either.
       await get(t, s, `/admin/campaigns/${id}/edit`).expect(303).expect('location', `/admin/campaigns/${id}`);
     });
@@ -467,11 +467,11 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
   describe('dashboard', () => {
     it('counts members by status and source, and charts sign-ups and leaves per Oslo week', async () => {
       const s = await login(t, await staffUser(t, 'marketing'));
-      const before = await t.c.admin.stats.memberCounts();
-      const weeksBefore = await t.c.admin.stats.weeklyConsent(12);
+      const before = await t.c.adminStats.memberCounts();
+      const weeksBefore = await t.c.adminStats.weeklyConsent(12);
       const joined = await createActiveMembers(t, 3, 'oversikt', () => ({ source: 'web' }));
       await t.c.members.leave(joined[0].id, 'app');
-      const after = await t.c.admin.stats.memberCounts();
+      const after = await t.c.adminStats.memberCounts();
       expect(after.byStatus.active - before.byStatus.active).toBe(2);
       expect(after.byStatus.unsubscribed - before.byStatus.unsubscribed).toBe(1);
       expect(after.bySource.web.active - before.bySource.web.active).toBe(2);
@@ -485,7 +485,7 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
           ['signup', toDbTime(at)],
         );
       }
-      const weeks = await t.c.admin.stats.weeklyConsent(12);
+      const weeks = await t.c.adminStats.weeklyConsent(12);
       expect(weeks).toHaveLength(12);
       expect(weeks[11].weekStart).toBe(monday);
       expect(weeks[11].signups - weeksBefore[11].signups).toBe(4);

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { StaffRole } from '../../src/admin/roles';
+import type { StaffRole } from '../../src/staff/roles';
 import type { TestApp } from '../support/test-app';
 
 export const PASSWORD = 'riktig-hest-batteri-stift';
@@ -10,7 +10,7 @@ export async function staffUser(
   role: StaffRole,
   email = `${role}.${Math.random().toString(36).slice(2, 8)}@cosmenor.no`,
 ): Promise<string> {
-  await t.c.admin.users.create(email, role, PASSWORD);
+  await t.c.staff.users.create(email, role, PASSWORD);
   return email;
 }
 

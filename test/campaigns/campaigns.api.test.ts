@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { databaseKinds } from '../support/databases';
 import { buildSignUp, startTestApp, TEST_PUBLIC_URL, type TestApp } from '../support/test-app';
-import { buildCampaign } from './build-campaign';
+import { buildCampaign } from '../support/factories';
 
 const PREVIEW_UNSUBSCRIBE_URL = `${TEST_PUBLIC_URL}/u/forhandsvisning`;
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { databaseKinds } from '../support/databases';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { buildCampaign } from './build-campaign';
+import { buildCampaign } from '../support/factories';
 
 const TRIGGER = 'Ødelagt mal';
 

@@ -1,7 +1,8 @@
 import request from 'supertest';
 import jwt from 'jsonwebtoken';
 import { buildSignUp, dumpAllTables, startTestApp, type TestApp } from '../support/test-app';
-import { createActiveMembers, createCampaign, sampleCampaign } from '../support/club';
+import { createActiveMembers, createCampaign } from '../support/club';
+import { buildCampaign } from '../support/factories';
 import { recordFinding } from './findings';
 
 const PER_ROUTE = Number(process.env.FUZZ_PER_ROUTE ?? 1000);
@@ -150,7 +151,7 @@ describe(`fuzz: bad bodies and tokens (seed ${SEED})`, () => {
         path: `/v1/privacy-requests/${req.body.id}`,
         base: { status: 'done', note: 'ok', outcome: 'svart' },
       },
-      { method: 'post', path: '/v1/campaigns', base: JSON.parse(JSON.stringify(sampleCampaign())) as Json },
+      { method: 'post', path: '/v1/campaigns', base: JSON.parse(JSON.stringify(buildCampaign())) as Json },
       {
         method: 'patch',
         path: `/v1/campaigns/${campaignId}`,

@@ -1,14 +1,8 @@
 import request from 'supertest';
 import { databaseKinds } from '../support/databases';
 import { startTestApp, TEST_PUBLIC_URL, type TestApp } from '../support/test-app';
-import {
-  campaignAction,
-  createActiveMembers,
-  createCampaign,
-  sampleCampaign,
-  stats,
-  waitUntil,
-} from '../support/club';
+import { campaignAction, createActiveMembers, createCampaign, stats, waitUntil } from '../support/club';
+import { buildCampaign } from '../support/factories';
 import { createDeliveryWorker } from '../../src/jobs';
 import { BackgroundWorker } from '../../src/worker';
 
@@ -44,7 +38,7 @@ describe.each(databaseKinds())('campaign text cannot imitate a placeholder, on %
     ['blocks.0.link.label', { link: { url: 'https://sothys.no/kveld', label: FAKE_GREETING } }],
     ['blocks.2.code', { code: '%%kk_x' }],
   ])('refuses placeholder-like text in %s with 422 naming the field', async (field, change) => {
-    const base = sampleCampaign();
+    const base = buildCampaign();
     const blocks = base.blocks.map((b) => ({ ...b }));
     const inBlock = field.startsWith('blocks.');
     if (inBlock) {

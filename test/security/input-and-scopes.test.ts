@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { databaseKinds } from '../support/databases';
 import { buildSignUp, startTestApp, type TestApp } from '../support/test-app';
-import { sampleCampaign } from '../support/club';
+import {} from '../support/club';
+import { buildCampaign } from '../support/factories';
 
 describe.each(databaseKinds())('input and scope hardening on %s', (kind) => {
   let t: TestApp;
@@ -75,19 +76,19 @@ describe.each(databaseKinds())('input and scope hardening on %s', (kind) => {
 
     it.each(Object.entries(BAD))('refuses %s in campaign names, texts and audience', async (_n, bad) => {
       const cases: Array<[string, Record<string, unknown>]> = [
-        ['name', sampleCampaign({ name: `Desember${bad}` })],
-        ['subject', sampleCampaign({ subject: `Jul${bad}` })],
-        ['preheader', sampleCampaign({ preheader: `Tre${bad}` })],
-        ['audience.partnerIds.0', sampleCampaign({ audience: { partnerIds: [`salong${bad}`] } })],
+        ['name', buildCampaign({ name: `Desember${bad}` })],
+        ['subject', buildCampaign({ subject: `Jul${bad}` })],
+        ['preheader', buildCampaign({ preheader: `Tre${bad}` })],
+        ['audience.partnerIds.0', buildCampaign({ audience: { partnerIds: [`salong${bad}`] } })],
       ];
-      const blocks = sampleCampaign().blocks;
+      const blocks = buildCampaign().blocks;
       cases.push([
         'blocks.0.title',
-        sampleCampaign({ blocks: [{ ...blocks[0], title: `Kveld${bad}` }, ...blocks.slice(1)] }),
+        buildCampaign({ blocks: [{ ...blocks[0], title: `Kveld${bad}` }, ...blocks.slice(1)] }),
       ]);
       cases.push([
         'blocks.0.link.label',
-        sampleCampaign({
+        buildCampaign({
           blocks: [
             { ...blocks[0], link: { url: 'https://sothys.no', label: `Meld${bad}` } },
             ...blocks.slice(1),

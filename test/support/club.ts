@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { TestApp } from './test-app';
 import { buildSignUp } from './test-app';
+import { buildCampaign } from './factories';
 
 /** Active members through the API (the test app must run with DOUBLE_OPT_IN=false). */
 export async function createActiveMembers(
@@ -45,42 +46,11 @@ export async function insertActiveMembers(
   }
 }
 
-export const sampleCampaign = (overrides: Record<string, unknown> = {}) => ({
-  name: 'Desember',
-  subject: 'Julekalender hos Sothys',
-  preheader: 'Tre nyheter og et tilbud',
-  blocks: [
-    {
-      type: 'activity',
-      title: 'Hudpleiekveld i Oslo',
-      body: 'Velkommen til en kveld med hudpleie.',
-      startsAt: '2026-12-03T18:00:00+01:00',
-      location: 'Karl Johans gate 1, Oslo',
-      link: { url: 'https://sothys.no/kveld', label: 'Meld deg på' },
-    },
-    {
-      type: 'news',
-      title: 'Nytt serum',
-      body: 'Hydra er her.',
-      link: { url: 'https://sothys.no/hydra', label: 'Les mer' },
-    },
-    {
-      type: 'offer',
-      title: '20 % på ansiktskremer',
-      body: 'Gjelder i appen.',
-      code: 'JUL20',
-      validUntil: '2026-12-24',
-      link: { url: 'https://sothys.no/tilbud', label: 'Handle i appen' },
-    },
-  ],
-  ...overrides,
-});
-
 export async function createCampaign(t: TestApp, overrides: Record<string, unknown> = {}): Promise<number> {
   const r = await request(t.app)
     .post('/v1/campaigns')
     .set('authorization', `Bearer ${t.tokens.campaigns}`)
-    .send(sampleCampaign(overrides));
+    .send(buildCampaign(overrides));
   if (r.status !== 201) throw new Error(`campaign create failed: ${r.status} ${r.text}`);
   return r.body.id;
 }

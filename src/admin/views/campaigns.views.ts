@@ -1,7 +1,7 @@
 import { html, attr, type SafeHtml } from '../html';
 import type { FieldError } from '../../errors';
 import type { CampaignView } from '../../campaigns/campaigns.service';
-import type { CampaignStats } from '../../delivery/delivery.service';
+import type { CampaignStats } from '../../campaigns/campaigns.schema';
 import { SOURCES, type Source } from '../../members/member.entity';
 import { BLOCK_TYPE_LABELS, CAMPAIGN_STATUS_LABELS, SOURCE_LABELS, translateError } from '../labels';
 import { formatLong, formatShort } from '../oslo-time';
@@ -107,6 +107,29 @@ export function blockFieldset(
   const e = (name: string) => errors.get(n(name));
   const number = typeof index === 'number' ? index + 1 : '';
   const blockErrors = errors.get(`blocks.${index}`) ?? [];
+  const specific = blockFields(b, n, e);
+  const first = index === 0;
+  const last = typeof index === 'number' && index === count - 1;
+  return html`<li class="block block-${b.type}" id="block-${index}" data-block tabindex="-1">
+<fieldset>
+<legend><span class="block-kind">${BLOCK_TYPE_LABELS[b.type]}</span> <span class="block-no">Blokk <span data-block-number>${number}</span></span></legend>
+<input type="hidden" name="${n('type')}" value="${b.type}">
+<div class="block-tools">
+<button type="submit" name="op" value="up:${index}" class="tool" data-op${attr('disabled', first)}><span aria-hidden="true">↑</span> Flytt opp</button>
+<button type="submit" name="op" value="down:${index}" class="tool" data-op${attr('disabled', last)}><span aria-hidden="true">↓</span> Flytt ned</button>
+<button type="submit" name="op" value="remove:${index}" class="tool tool-danger" data-op>Fjern</button>
+</div>
+${blockErrors.length ? html`<p class="field-error">${blockErrors.map((m) => html`<span>${translateError(m)}</span> `)}</p>` : ''}
+${specific}
+</fieldset></li>`;
+}
+
+/** The fields of one block type: title, text, link and image, plus what an activity or offer adds. */
+function blockFields(
+  b: BlockForm,
+  n: (name: string) => string,
+  e: (name: string) => string[] | undefined,
+): SafeHtml {
   const common = {
     title: field({
       name: n('title'),
@@ -140,38 +163,21 @@ ${field({ name: n('link.label'), label: 'Lenketekst (knapp)', value: b.linkLabel
       errors: e('imageUrl'),
     }),
   };
-  let specific: SafeHtml;
   if (b.type === 'activity') {
-    specific = html`${common.title}
+    return html`${common.title}
 <div class="pair">
 ${field({ name: n('startsAt'), label: 'Tidspunkt', value: b.startsAt, type: 'datetime-local', required: true, hint: 'Norsk tid.', errors: e('startsAt') })}
 ${field({ name: n('location'), label: 'Sted', value: b.location, maxlength: 200, errors: e('location') })}
 </div>
 ${common.body}${common.image}${common.link}`;
-  } else if (b.type === 'news') {
-    specific = html`${common.title}${common.body}${common.image}${common.link}`;
-  } else {
-    specific = html`${common.title}${common.body}
+  }
+  if (b.type === 'news') return html`${common.title}${common.body}${common.image}${common.link}`;
+  return html`${common.title}${common.body}
 <div class="pair">
 ${field({ name: n('code'), label: 'Rabattkode', value: b.code, maxlength: 40, errors: e('code') })}
 ${field({ name: n('validUntil'), label: 'Gyldig til og med', value: b.validUntil, type: 'date', errors: e('validUntil') })}
 </div>
 ${common.link}`;
-  }
-  const first = index === 0;
-  const last = typeof index === 'number' && index === count - 1;
-  return html`<li class="block block-${b.type}" id="block-${index}" data-block tabindex="-1">
-<fieldset>
-<legend><span class="block-kind">${BLOCK_TYPE_LABELS[b.type]}</span> <span class="block-no">Blokk <span data-block-number>${number}</span></span></legend>
-<input type="hidden" name="${n('type')}" value="${b.type}">
-<div class="block-tools">
-<button type="submit" name="op" value="up:${index}" class="tool" data-op${attr('disabled', first)}><span aria-hidden="true">↑</span> Flytt opp</button>
-<button type="submit" name="op" value="down:${index}" class="tool" data-op${attr('disabled', last)}><span aria-hidden="true">↓</span> Flytt ned</button>
-<button type="submit" name="op" value="remove:${index}" class="tool tool-danger" data-op>Fjern</button>
-</div>
-${blockErrors.length ? html`<p class="field-error">${blockErrors.map((m) => html`<span>${translateError(m)}</span> `)}</p>` : ''}
-${specific}
-</fieldset></li>`;
 }
 
 function audienceSection(
@@ -315,18 +321,6 @@ export function progressPage(
 ): string {
   const c = d.campaign;
   const s = d.stats;
-  const live = s.status === 'sending' || s.status === 'paused' || s.status === 'scheduled';
-  const action = (name: string, label: string, cls: string) =>
-    html`<form method="post" action="/admin/campaigns/${c.id}/${name}" class="inline">${csrfField(ctx)}<button type="submit" class="button ${cls}">${label}</button></form>`;
-  const actions = [
-    s.status === 'sending' ? action('pause', 'Pause', 'secondary') : '',
-    s.status === 'paused' ? action('resume', 'Fortsett', 'primary') : '',
-    s.status === 'scheduled' ? action('send', 'Send nå i stedet', 'primary') : '',
-    live
-      ? html`<a class="button danger-outline" href="/admin/campaigns/${c.id}/cancel">Avbryt utsendelsen</a>`
-      : '',
-  ];
-  const pct = s.total > 0 ? Math.round(((s.sent + s.failed + s.skipped) / s.total) * 100) : 100;
   return page(
     { ...ctx, section: 'campaigns' },
     c.name,
@@ -335,23 +329,7 @@ export function progressPage(
 <p class="muted">${c.subject}</p></div>
 <div class="progress-layout">
 <div>
-<section class="card progress-card" data-stats-url="/admin/campaigns/${c.id}/stats.json" data-status="${s.status}" aria-labelledby="h-progress">
-<h2 id="h-progress">Fremdrift</h2>
-${
-  s.status === 'scheduled'
-    ? html`<p class="big">Planlagt sendt <strong>${c.scheduledAt ? formatLong(c.scheduledAt) : ''}</strong> til ${audienceText(c.recipients ?? 0)}.</p>`
-    : html`<p class="big"><strong data-stat="sent">${formatCount(s.sent)}</strong> av <strong data-stat="total">${formatCount(s.total)}</strong> sendt <span class="pct" data-stat-pct>${pct} %</span></p>
-${progressBar(s, 'Sendt av totalt')}
-<dl class="stat-row">
-<div><dt>Sendt</dt><dd data-stat="sent">${formatCount(s.sent)}</dd></div>
-<div><dt>I kø</dt><dd data-stat="queued">${formatCount(s.queued)}</dd></div>
-<div><dt>Hoppet over</dt><dd data-stat="skipped">${formatCount(s.skipped)}</dd></div>
-<div><dt>Feilet</dt><dd data-stat="failed">${formatCount(s.failed)}</dd></div>
-</dl>`
-}
-<p class="status-line" aria-live="polite" data-status-line>${statusLine(s.status)}</p>
-<div class="actions">${actions}</div>
-</section>
+${progressCard(ctx, c, s)}
 <section class="card" aria-labelledby="h-facts"><h2 id="h-facts">Om utsendelsen</h2>
 <dl class="facts">
 <dt>Emne</dt><dd>${c.subject}</dd>
@@ -372,8 +350,43 @@ ${
     : ''
 }
 </div>`,
-    { noscriptRefreshSeconds: live ? 5 : undefined, wide: true },
+    { noscriptRefreshSeconds: isLive(s) ? 5 : undefined, wide: true },
   );
+}
+
+const isLive = (s: CampaignStats) =>
+  s.status === 'sending' || s.status === 'paused' || s.status === 'scheduled';
+
+/** The figures the script keeps fresh, and the buttons the current status allows. */
+function progressCard(ctx: PageContext, c: CampaignView, s: CampaignStats): SafeHtml {
+  const action = (name: string, label: string, cls: string) =>
+    html`<form method="post" action="/admin/campaigns/${c.id}/${name}" class="inline">${csrfField(ctx)}<button type="submit" class="button ${cls}">${label}</button></form>`;
+  const actions = [
+    s.status === 'sending' ? action('pause', 'Pause', 'secondary') : '',
+    s.status === 'paused' ? action('resume', 'Fortsett', 'primary') : '',
+    s.status === 'scheduled' ? action('send', 'Send nå i stedet', 'primary') : '',
+    isLive(s)
+      ? html`<a class="button danger-outline" href="/admin/campaigns/${c.id}/cancel">Avbryt utsendelsen</a>`
+      : '',
+  ];
+  const pct = s.total > 0 ? Math.round(((s.sent + s.failed + s.skipped) / s.total) * 100) : 100;
+  return html`<section class="card progress-card" data-stats-url="/admin/campaigns/${c.id}/stats.json" data-status="${s.status}" aria-labelledby="h-progress">
+<h2 id="h-progress">Fremdrift</h2>
+${
+  s.status === 'scheduled'
+    ? html`<p class="big">Planlagt sendt <strong>${c.scheduledAt ? formatLong(c.scheduledAt) : ''}</strong> til ${audienceText(c.recipients ?? 0)}.</p>`
+    : html`<p class="big"><strong data-stat="sent">${formatCount(s.sent)}</strong> av <strong data-stat="total">${formatCount(s.total)}</strong> sendt <span class="pct" data-stat-pct>${pct} %</span></p>
+${progressBar(s, 'Sendt av totalt')}
+<dl class="stat-row">
+<div><dt>Sendt</dt><dd data-stat="sent">${formatCount(s.sent)}</dd></div>
+<div><dt>I kø</dt><dd data-stat="queued">${formatCount(s.queued)}</dd></div>
+<div><dt>Hoppet over</dt><dd data-stat="skipped">${formatCount(s.skipped)}</dd></div>
+<div><dt>Feilet</dt><dd data-stat="failed">${formatCount(s.failed)}</dd></div>
+</dl>`
+}
+<p class="status-line" aria-live="polite" data-status-line>${statusLine(s.status)}</p>
+<div class="actions">${actions}</div>
+</section>`;
 }
 
 export function statusLine(status: CampaignStats['status']): string {

@@ -1,8 +1,8 @@
-import type { StaffUser } from '../staff.entities';
+import type { StaffUser } from '../../staff/staff-user.entity';
 import { html, attr, type HtmlValue, type SafeHtml } from '../html';
 import { assetUrl } from '../assets';
-import { ROLE_LABELS, roleHasScope } from '../roles';
-import { translateError } from '../labels';
+import { roleHasScope } from '../../staff/roles';
+import { ROLE_LABELS, translateError } from '../labels';
 import type { FieldError } from '../../errors';
 
 export type Section = 'dashboard' | 'campaigns' | 'members' | 'privacy' | null;

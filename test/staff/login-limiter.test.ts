@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimits } from '../../src/admin/login-limiter';
+import { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimits } from '../../src/staff/login-limiter';
 import { databaseKinds } from '../support/databases';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { hiddenCsrf, loginForm, PASSWORD, setCookie, staffUser } from '../admin/helpers';

@@ -5,7 +5,8 @@ import type { Logger } from '../logger';
 import type { Clock } from '../db/time';
 import { dummyHash, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords';
 import { LoginLimiter } from './login-limiter';
-import { StaffSessionEntity, type StaffSession, type StaffUser } from './staff.entities';
+import { StaffSessionEntity, type StaffSession } from './staff-session.entity';
+import type { StaffUser } from './staff-user.entity';
 import type { StaffUsersService } from './staff-users.service';
 
 export const SESSION_IDLE_MS = 2 * 3600 * 1000;

@@ -1,4 +1,4 @@
-import { audienceFilter } from '../../src/campaigns/campaigns.service';
+import { audienceFilter } from '../../src/members/audience';
 
 describe('audienceFilter', () => {
   it('is every active member when there is no audience or only empty lists', () => {

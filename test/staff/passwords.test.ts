@@ -1,4 +1,4 @@
-import { hashPassword, verifyPassword } from '../../src/admin/passwords';
+import { hashPassword, verifyPassword } from '../../src/staff/passwords';
 
 describe('staff passwords (scrypt)', () => {
   it('hashes with a fresh salt each time, as scrypt$N$r$p$salt$hash, and verifies only the same password', async () => {

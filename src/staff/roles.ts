@@ -15,12 +15,6 @@ export function roleHasScope(role: StaffRole, scope: Scope): boolean {
   return scopes.includes('admin') || scopes.includes(scope);
 }
 
-export const ROLE_LABELS: Record<StaffRole, string> = {
-  marketing: 'Markedsføring',
-  privacy: 'Personvern',
-  admin: 'Administrator',
-};
-
 export function isStaffRole(s: string): s is StaffRole {
   return (STAFF_ROLES as readonly string[]).includes(s);
 }

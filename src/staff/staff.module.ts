@@ -1,29 +1,29 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
 import type { Clock } from '../db/time';
-import { StaffSessionEntity, StaffUserEntity } from './staff.entities';
+import { StaffUserEntity } from './staff-user.entity';
+import { StaffSessionEntity } from './staff-session.entity';
 import { StaffUsersService } from './staff-users.service';
 import { StaffAuthService } from './staff-auth.service';
 import { LoginLimiter } from './login-limiter';
-import { AdminStatsService } from './admin-stats.service';
 
-export const adminEntities = [StaffUserEntity, StaffSessionEntity];
+/** The tables the staff room owns. */
+export const staffEntities = [StaffUserEntity, StaffSessionEntity];
 
-/** The admin room's services, built once by the composition root. */
-export interface AdminServices {
+/** Staff accounts and their sessions, built once by the composition root. */
+export interface StaffServices {
   users: StaffUsersService;
   auth: StaffAuthService;
-  stats: AdminStatsService;
 }
 
-export function buildAdminServices(deps: {
+export function buildStaffServices(deps: {
   dataSource: DataSource;
   logger: Logger;
   clock: Clock;
-}): AdminServices {
+}): StaffServices {
   const users = new StaffUsersService(deps);
+  // In memory, one per process: see login-limiter.ts for why that is enough.
   const limiter = new LoginLimiter(deps.clock);
   const auth = new StaffAuthService({ ...deps, users, limiter });
-  const stats = new AdminStatsService(deps);
-  return { users, auth, stats };
+  return { users, auth };
 }

@@ -7,7 +7,8 @@ import { AppError, conflict, notFound, unprocessable } from '../errors';
 import { emailSchema } from '../members/members.schema';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords';
 import { isStaffRole, STAFF_ROLES, type StaffRole } from './roles';
-import { StaffSessionEntity, StaffUserEntity, type StaffUser } from './staff.entities';
+import { StaffSessionEntity } from './staff-session.entity';
+import { StaffUserEntity, type StaffUser } from './staff-user.entity';
 
 export interface StaffUserView {
   id: number;

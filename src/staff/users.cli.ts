@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import type { Container } from '../container';
 import { AppError } from '../errors';
 import { MIN_PASSWORD_LENGTH } from './passwords';
 import { isStaffRole, STAFF_ROLES } from './roles';
 import { StaffUsersService, checkPassword } from './staff-users.service';
+import type { StaffServices } from './staff.module';
 
-type WithDatabase = <T>(fn: (c: Container) => Promise<T>) => Promise<T>;
+/** The CLI's "open the database, run, close": only the staff services are needed here. */
+type WithDatabase = <T>(fn: (c: { staff: StaffServices }) => Promise<T>) => Promise<T>;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -36,7 +37,7 @@ export function addUserCommands(program: Command, withDatabase: WithDatabase): v
       const password = await readPassword();
       checkPassword(password);
       await withDatabase(async (c) => {
-        const u = await c.admin.users.create(email, opts.role, password);
+        const u = await c.staff.users.create(email, opts.role, password);
         out(`created ${u.email} (${u.role})`);
       });
     });
@@ -46,7 +47,7 @@ export function addUserCommands(program: Command, withDatabase: WithDatabase): v
     .description('list staff users (never their passwords)')
     .action(() =>
       withDatabase(async (c) => {
-        for (const u of await c.admin.users.list()) {
+        for (const u of await c.staff.users.list()) {
           out(
             `${u.email}\t${u.role}\t${u.createdAt.toISOString()}\t${u.disabledAt ? `disabled ${u.disabledAt.toISOString()}` : 'active'}`,
           );
@@ -60,7 +61,7 @@ export function addUserCommands(program: Command, withDatabase: WithDatabase): v
     .description('disable a staff user and end their sessions at once')
     .action((opts: { email: string }) =>
       withDatabase(async (c) => {
-        const u = await c.admin.users.disable(opts.email);
+        const u = await c.staff.users.disable(opts.email);
         out(`disabled ${u.email}`);
       }),
     );
