@@ -70,11 +70,22 @@ const WIDTHS = [600, 375];
 
 async function main(): Promise<void> {
   const compiled = await compileNewsletter(sample, brand);
-  const { html } = fillNewsletter(compiled, { firstName: 'Kari', unsubscribeUrl: `${brand.publicUrl}/u/forhandsvisning` });
+  const { html } = fillNewsletter(compiled, {
+    firstName: 'Kari',
+    unsubscribeUrl: `${brand.publicUrl}/u/forhandsvisning`,
+  });
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     for (const width of WIDTHS) {

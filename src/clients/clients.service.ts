@@ -1,18 +1,18 @@
 import crypto from 'node:crypto';
 import { IsNull, type DataSource, type Repository } from 'typeorm';
 import { AppError } from '../errors';
+import type { Authenticator, Principal as AuthPrincipal } from '../http/auth';
 import { ApiClientEntity, SCOPES, type ApiClient, type Scope } from './api-client.entity';
 
-export interface Principal {
-  clientId: number;
-  name: string;
+/** A client as the HTTP toolkit sees it (its scopes are this room's SCOPES). */
+export interface Principal extends AuthPrincipal {
   scopes: ReadonlySet<Scope>;
 }
 
 const hash = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
 
 /** API clients (the apps, marketing, privacy staff) and their bearer tokens, stored only as hashes. */
-export class ClientsService {
+export class ClientsService implements Authenticator {
   private readonly repo: Repository<ApiClient>;
   // Token lookups happen on every request; a short cache keeps them off the database. revoke()
   // clears it, so revocation holds at once here; other processes may accept the token 5 s more.

@@ -1,7 +1,17 @@
 import type { Request, RequestHandler } from 'express';
-import type { ClientsService, Principal } from '../clients/clients.service';
-import type { Scope } from '../clients/api-client.entity';
 import { forbidden, unauthorized } from '../errors';
+
+/** Who is calling: an API client and its scopes (CONTRACT §2). `admin` holds every scope. */
+export interface Principal {
+  clientId: number;
+  name: string;
+  scopes: ReadonlySet<string>;
+}
+
+/** Turns a bearer token into a principal, or null when it is unknown or revoked (the clients room). */
+export interface Authenticator {
+  authenticate(token: string): Promise<Principal | null>;
+}
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -10,7 +20,7 @@ declare module 'express-serve-static-core' {
 }
 
 /** Bearer token → principal. Missing or unknown token → 401 (CONTRACT §2). */
-export function authenticate(clients: ClientsService): RequestHandler {
+export function authenticate(clients: Authenticator): RequestHandler {
   return (req, _res, next) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S{10,200})$/i.exec(header);
@@ -27,14 +37,14 @@ export function authenticate(clients: ClientsService): RequestHandler {
 }
 
 /** The principal must hold `scope` (or `admin`, which holds everything); otherwise 403. */
-export function requireScope(scope: Scope): RequestHandler {
+export function requireScope(scope: string): RequestHandler {
   return (req, _res, next) => {
     if (!hasScope(req, scope)) return next(forbidden(scope));
     next();
   };
 }
 
-export function hasScope(req: Request, scope: Scope): boolean {
+export function hasScope(req: Request, scope: string): boolean {
   const scopes = req.principal?.scopes;
   return !!scopes && (scopes.has(scope) || scopes.has('admin'));
 }
