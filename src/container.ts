@@ -141,7 +141,7 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   });
   const staff = buildStaffServices({ dataSource, logger, clock });
   retention.addTask({ name: 'staff-sessions', run: (now) => staff.auth.purgeExpired(now) });
-  const adminStats = new AdminStatsService({ dataSource, clock });
+  const adminStats = new AdminStatsService({ members, clock });
 
   return {
     config,

@@ -1,6 +1,5 @@
-import type { DataSource } from 'typeorm';
 import type { Clock } from '../db/time';
-import { fromDbTime, toDbTime } from '../db/time';
+import type { MembersService } from '../members/members.service';
 import { MEMBER_STATUSES, SOURCES, type MemberStatus, type Source } from '../members/member.entity';
 import { osloLocalToDate, osloWeekStart, isoWeekNumber } from './oslo-time';
 
@@ -27,18 +26,16 @@ const zeroStatuses = () =>
  * stay in the members room; this only counts rows.
  */
 export class AdminStatsService {
-  private readonly ds: DataSource;
+  private readonly members: MembersService;
   private readonly clock: Clock;
 
-  constructor(deps: { dataSource: DataSource; clock: Clock }) {
-    this.ds = deps.dataSource;
+  constructor(deps: { members: MembersService; clock: Clock }) {
+    this.members = deps.members;
     this.clock = deps.clock;
   }
 
   async memberCounts(): Promise<MemberCounts> {
-    const rows: Array<{ status: string; source: string; n: unknown }> = await this.ds.query(
-      'SELECT status, source, COUNT(*) AS n FROM members GROUP BY status, source',
-    );
+    const rows = await this.members.countByStatusAndSource();
     const byStatus = zeroStatuses();
     const bySource = Object.fromEntries(SOURCES.map((s) => [s, zeroStatuses()])) as Record<
       Source,
@@ -74,17 +71,10 @@ export class AdminStatsService {
       });
     }
     const from = osloLocalToDate(`${buckets[0].weekStart}T00:00`)!;
-    const rows: Array<{ type: string; h: string; n: unknown }> = await this.ds.query(
-      `SELECT type, SUBSTR(occurred_at, 1, 13) AS h, COUNT(*) AS n FROM consent_events
-       WHERE type IN ('signup', 'withdrawal') AND occurred_at >= ?
-       GROUP BY type, SUBSTR(occurred_at, 1, 13)`,
-      [toDbTime(from)],
-    );
+    const rows = await this.members.countConsentEventsByHour(['signup', 'withdrawal'], from);
     const index = new Map(buckets.map((b, i) => [b.weekStart, i]));
     for (const r of rows) {
-      const hour = fromDbTime(`${String(r.h)}:00:00.000`);
-      if (!hour) continue;
-      const i = index.get(osloWeekStart(hour).toISOString().slice(0, 10));
+      const i = index.get(osloWeekStart(r.hour).toISOString().slice(0, 10));
       if (i === undefined) continue;
       if (r.type === 'signup') buckets[i].signups += Number(r.n);
       else buckets[i].withdrawals += Number(r.n);

@@ -1,7 +1,7 @@
 import { In, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { toDbTime, type Clock } from '../db/time';
+import { fromDbTime, toDbTime, type Clock } from '../db/time';
 import { execute } from '../db/sql';
 import { pageById } from '../db/pagination';
 import { isDuplicateKeyError, isLockConflict } from '../db/errors';
@@ -446,6 +446,38 @@ export class MembersService {
   async countByStatus(): Promise<Record<string, number>> {
     const res = await execute(this.ds, 'SELECT status, COUNT(*) AS n FROM members GROUP BY status');
     return Object.fromEntries(res.records.map((r) => [String(r.status), Number(r.n)]));
+  }
+
+  /** Members by status and source (the admin dashboard). */
+  async countByStatusAndSource(): Promise<Array<{ status: string; source: string; n: number }>> {
+    const res = await execute(
+      this.ds,
+      'SELECT status, source, COUNT(*) AS n FROM members GROUP BY status, source',
+    );
+    return res.records.map((r) => ({ status: String(r.status), source: String(r.source), n: Number(r.n) }));
+  }
+
+  /**
+   * Consent events of these types since `from`, counted per UTC hour (the admin dashboard folds
+   * hours into Oslo weeks, so the week boundary is exact on both databases).
+   */
+  async countConsentEventsByHour(
+    types: ConsentEventType[],
+    from: Date,
+  ): Promise<Array<{ type: string; hour: Date; n: number }>> {
+    const res = await execute(
+      this.ds,
+      `SELECT type, SUBSTR(occurred_at, 1, 13) AS h, COUNT(*) AS n FROM consent_events
+       WHERE type IN (${placeholders(types.length)}) AND occurred_at >= ?
+       GROUP BY type, SUBSTR(occurred_at, 1, 13)`,
+      [...types, toDbTime(from)],
+    );
+    const out: Array<{ type: string; hour: Date; n: number }> = [];
+    for (const r of res.records) {
+      const hour = fromDbTime(`${String(r.h)}:00:00.000`);
+      if (hour) out.push({ type: String(r.type), hour, n: Number(r.n) });
+    }
+    return out;
   }
 
   /** Consent events by type, for /metrics. */
