@@ -1,16 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { escapeHtml } from './presentation/escape';
 
 export const TEMPLATES_DIR = path.join(__dirname, '..', 'templates');
 
 const cache = new Map<string, string>();
-
-export function escapeHtml(s: string): string {
-  return s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
-}
 
 /** Reads templates/<name> once. */
 export function readTemplate(name: string): string {

@@ -1,7 +1,7 @@
 import type { Clock } from '../db/time';
 import type { MembersService } from '../members/members.service';
 import { MEMBER_STATUSES, SOURCES, type MemberStatus, type Source } from '../members/member.entity';
-import { osloLocalToDate, osloWeekStart, isoWeekNumber } from './oslo-time';
+import { osloLocalToDate, osloWeekStart, isoWeekNumber } from '../presentation/oslo-time';
 
 export interface MemberCounts {
   byStatus: Record<MemberStatus, number>;

@@ -16,7 +16,7 @@ import {
   type CampaignForm,
   type EditorOp,
 } from './campaign-form';
-import { translateError } from './labels';
+import { nbMessage } from '../presentation/messages';
 import { audienceText, campaignFieldLabel, editorPage, type EditorData } from './views/campaigns.views';
 
 /**
@@ -83,7 +83,7 @@ export function previewCampaign(deps: EditorDeps): RequestHandler {
       errors: rendered.errors.map((e) => ({
         path: e.path,
         label: campaignFieldLabel(e.path),
-        message: translateError(e.message),
+        message: nbMessage(e.message),
       })),
     });
   });

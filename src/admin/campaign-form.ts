@@ -1,14 +1,13 @@
 import type { FieldError } from '../errors';
 import type { CampaignView } from '../campaigns/campaigns.service';
-import type { Block } from '../newsletter/blocks.schema';
-import { localInputToIso, toLocalInput } from './oslo-time';
+import { BLOCK_TYPES, type Block } from '../newsletter/blocks.schema';
+import { localInputToIso, toLocalInput } from '../presentation/oslo-time';
 
 /**
  * The campaign editor's form, field for field as the browser posts it. Field names are the
  * service's validation paths (`blocks.2.link.url`), so a 422 lands next to its field.
  */
 
-export const BLOCK_TYPES = ['activity', 'news', 'offer'] as const;
 export type BlockType = (typeof BLOCK_TYPES)[number];
 
 export interface BlockForm {

@@ -5,8 +5,8 @@ import { listCampaignsQuerySchema } from '../campaigns/campaigns.schema';
 import type { CampaignView } from '../campaigns/campaigns.service';
 import type { AdminDeps } from './admin-deps';
 import { bodyString, ctxOf, queryString, sendHtml } from './admin-http';
-import { CAMPAIGN_STATUS_LABELS } from './labels';
-import { osloLocalToDate, toLocalInput } from './oslo-time';
+import { CAMPAIGN_STATUS_LABELS } from '../presentation/labels';
+import { osloLocalToDate, toLocalInput } from '../presentation/oslo-time';
 import {
   campaignListPage,
   cancelConfirmPage,

@@ -4,7 +4,7 @@ import { handler, idParam, parseBody } from '../http/validate';
 import { createRequestSchema, updateRequestSchema } from '../privacy/privacy.schema';
 import type { AdminDeps } from './admin-deps';
 import { bodyString, ctxOf, sendHtml } from './admin-http';
-import { localInputToIso, toLocalInput } from './oslo-time';
+import { localInputToIso, toLocalInput } from '../presentation/oslo-time';
 import { privacyPage, requestPage, type RequestForm } from './views/privacy.views';
 
 /** /admin/privacy (privacy): the request log, and export and restriction of a member. Erasure: erase-confirm.handlers.ts. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { cursorParam, limitParam, singleLine } from '../http/fields';
+import { cursorParam, dateTime, limitParam, oneOf, singleLine, strictObject } from '../http/fields';
+import { MSG, msg } from '../presentation/messages';
 import { SOURCES } from '../members/member.entity';
 import { emailSchema } from '../members/members.schema';
 import { blocksSchema, newsletterContentSchema } from '../newsletter/blocks.schema';
@@ -11,16 +12,20 @@ const subject = newsletterContentSchema.shape.subject;
 const preheader = newsletterContentSchema.shape.preheader.unwrap();
 const partnerId = singleLine(100);
 
+const MAX_PARTNER_IDS = 500;
+const partnerIds = z
+  .array(partnerId, msg(MSG.list))
+  .max(MAX_PARTNER_IDS, msg(MSG.partnerIdsMax(MAX_PARTNER_IDS)));
+const sourceList = z.array(oneOf(SOURCES), msg(MSG.list));
+const sources = sourceList.max(SOURCES.length * 2, msg(MSG.sourcesMax(SOURCES.length * 2)));
+
 /** Each given list narrows the audience; an empty or absent list does not filter. */
-export const audienceSchema = z.strictObject({
-  sources: z
-    .array(z.enum(SOURCES))
-    .max(SOURCES.length * 2)
-    .optional(),
-  partnerIds: z.array(partnerId).max(500, { error: 'must have at most 500 partner ids' }).optional(),
+export const audienceSchema = strictObject({
+  sources: sources.optional(),
+  partnerIds: partnerIds.optional(),
 });
 
-export const createCampaignSchema = z.strictObject({
+export const createCampaignSchema = strictObject({
   name,
   subject,
   preheader: preheader.optional(),
@@ -30,55 +35,52 @@ export const createCampaignSchema = z.strictObject({
 export type CreateCampaignInput = z.infer<typeof createCampaignSchema>;
 
 /** `null` clears the preheader, or resets the audience to every active member. */
-export const patchCampaignSchema = z
-  .strictObject({
-    name: name.optional(),
-    subject: subject.optional(),
-    preheader: preheader.nullable().optional(),
-    audience: audienceSchema.nullable().optional(),
-    blocks: blocksSchema.optional(),
-  })
-  .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change' });
+export const patchCampaignSchema = strictObject({
+  name: name.optional(),
+  subject: subject.optional(),
+  preheader: preheader.nullable().optional(),
+  audience: audienceSchema.nullable().optional(),
+  blocks: blocksSchema.optional(),
+}).refine((v) => Object.keys(v).length > 0, msg(MSG.nothingToChange));
 export type PatchCampaignInput = z.infer<typeof patchCampaignSchema>;
 
-export const listCampaignsQuerySchema = z.strictObject({
-  status: z.enum(CAMPAIGN_STATUSES).optional(),
+export const listCampaignsQuerySchema = strictObject({
+  status: oneOf(CAMPAIGN_STATUSES).optional(),
   limit: limitParam(200, 50),
   cursor: cursorParam,
 });
 export type ListCampaignsQuery = z.infer<typeof listCampaignsQuerySchema>;
 
 /** `?sources=a,b&partnerIds=x,y` (or the keys repeated). */
-const commaList = z.union([z.string(), z.array(z.string())]).transform((v) =>
+const commaList = z.union([z.string(), z.array(z.string())], msg(MSG.commaList)).transform((v) =>
   (Array.isArray(v) ? v : [v])
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
     .filter(Boolean),
 );
-export const audienceCountQuerySchema = z.strictObject({
-  sources: commaList.pipe(z.array(z.enum(SOURCES))).optional(),
-  partnerIds: commaList.pipe(z.array(partnerId).max(500)).optional(),
+export const audienceCountQuerySchema = strictObject({
+  sources: commaList.pipe(sourceList).optional(),
+  partnerIds: commaList.pipe(partnerIds).optional(),
 });
 
-export const audienceCountBodySchema = z.strictObject({
+export const audienceCountBodySchema = strictObject({
   audience: audienceSchema.nullable().optional(),
 });
 
-export const testSendSchema = z.strictObject({
+const MAX_TEST_ADDRESSES = 10;
+export const testSendSchema = strictObject({
   to: z
-    .array(emailSchema)
-    .min(1, { error: 'must list at least 1 address' })
-    .max(10, { error: 'must list at most 10 addresses' }),
+    .array(emailSchema, msg(MSG.list))
+    .min(1, msg(MSG.addressesMin))
+    .max(MAX_TEST_ADDRESSES, msg(MSG.addressesMax(MAX_TEST_ADDRESSES))),
 });
 
-export const previewQuerySchema = z.strictObject({
-  format: z.enum(['html', 'text']).default('html'),
+export const previewQuerySchema = strictObject({
+  format: oneOf(['html', 'text']).default('html'),
 });
 
-export const sendSchema = z.strictObject({
-  scheduledAt: z.iso
-    .datetime({ offset: true, message: 'must be an ISO 8601 date-time with offset' })
-    .optional(),
+export const sendSchema = strictObject({
+  scheduledAt: dateTime().optional(),
 });
 
 const count = z.number().int().min(0);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { escapeHtml } from '../templates';
+import { escapeHtml } from '../presentation/escape';
 
 /**
  * OpenAPI 3.1 from the same zod schemas the handlers validate with. Each room describes its

@@ -1,7 +1,8 @@
 import express, { Router } from 'express';
 import type { Config } from '../config';
 import { handler } from '../http/validate';
-import { escapeHtml, sendPage } from '../http/pages';
+import { pageSender, TOO_MANY_ATTEMPTS_BODY } from '../http/pages';
+import { html } from '../presentation/escape';
 import { limitPerToken } from '../http/rate-limit';
 import type { MembersService } from './members.service';
 import { htmlPage, type RouteDoc } from '../http/openapi-kit';
@@ -12,21 +13,19 @@ import { htmlPage, type RouteDoc } from '../http/openapi-kit';
  */
 export function confirmationRoutes(deps: { members: MembersService; config: Config }): Router {
   const { members, config } = deps;
-  const page = (res: express.Response, status: number, title: string, body: string) =>
-    sendPage(res, status, title, body, config.privacyContact);
+  const page = pageSender(config.privacyContact);
   const invalid = (res: express.Response) =>
     page(
       res,
       400,
       'Lenken virker ikke',
-      `<h1>Lenken virker ikke</h1><p>Lenken er brukt, utløpt eller ugyldig. Hvis du vil bli medlem, kan du melde deg inn på nytt i appen.</p>`,
+      html`<h1>Lenken virker ikke</h1><p>Lenken er brukt, utløpt eller ugyldig. Hvis du vil bli medlem, kan du melde deg inn på nytt i appen.</p>`,
     );
   const r = Router();
   const limit = limitPerToken({
     windowMs: 60_000,
     max: 20,
-    onLimit: (_req, res) =>
-      page(res, 429, 'For mange forsøk', '<h1>For mange forsøk</h1><p>Vent litt og prøv igjen.</p>'),
+    onLimit: (_req, res) => page(res, 429, 'For mange forsøk', TOO_MANY_ATTEMPTS_BODY),
   });
 
   r.get(
@@ -39,9 +38,9 @@ export function confirmationRoutes(deps: { members: MembersService; config: Conf
         res,
         200,
         'Bekreft medlemskap',
-        `<h1>Bekreft medlemskapet ditt</h1>
+        html`<h1>Bekreft medlemskapet ditt</h1>
 <p>Trykk på knappen for å bekrefte at du vil være medlem av Sothys Kundeklubb og få nyhetsbrev om aktiviteter, nyheter og tilbud på e-post.</p>
-<form method="post" action="/c/${escapeHtml(encodeURIComponent(token))}"><button type="submit">Bekreft medlemskap</button></form>
+<form method="post" action="/c/${encodeURIComponent(token)}"><button type="submit">Bekreft medlemskap</button></form>
 <p>Du kan melde deg av når som helst med lenken i hvert nyhetsbrev.</p>`,
       );
     }),
@@ -59,8 +58,8 @@ export function confirmationRoutes(deps: { members: MembersService; config: Conf
         200,
         'Velkommen',
         outcome === 'confirmed'
-          ? '<h1>Velkommen i Sothys Kundeklubb!</h1><p>Medlemskapet ditt er bekreftet. Du får nyhetsbrevet vårt på e-post.</p>'
-          : '<h1>Allerede bekreftet</h1><p>Medlemskapet ditt var allerede bekreftet.</p>',
+          ? html`<h1>Velkommen i Sothys Kundeklubb!</h1><p>Medlemskapet ditt er bekreftet. Du får nyhetsbrevet vårt på e-post.</p>`
+          : html`<h1>Allerede bekreftet</h1><p>Medlemskapet ditt var allerede bekreftet.</p>`,
       );
     }),
   );

@@ -1,60 +1,57 @@
 import { z } from 'zod';
-import { cursorParam, limitParam, singleLine } from '../http/fields';
+import { cursorParam, dateTime, limitParam, oneOf, singleLine, strictObject } from '../http/fields';
+import { MSG, msg } from '../presentation/messages';
 import { SOURCES, MEMBER_STATUSES } from './member.entity';
 
 /** Trimmed, lower-cased: the club's one identity for a person. */
 export const emailSchema = z
-  .string()
+  .string(msg(MSG.email))
   .trim()
   .toLowerCase()
-  .max(254)
-  .pipe(z.email({ message: 'must be a valid e-mail address' }));
+  .max(254, msg(MSG.email))
+  .pipe(z.email(msg(MSG.email)));
 
 const name = singleLine(100);
 const phone = z
-  .string()
+  .string(msg(MSG.phone))
   .trim()
-  .regex(/^\+?[0-9 ()-]{5,20}$/, { message: 'must be a phone number like +4791234567' })
+  .regex(/^\+?[0-9 ()-]{5,20}$/, msg(MSG.phone))
   .transform((s) => s.replace(/[ ()-]/g, ''));
 const ref = singleLine(100);
 
-export const signUpSchema = z.strictObject({
+export const signUpSchema = strictObject({
   email: emailSchema,
   firstName: name.optional(),
   lastName: name.optional(),
   phone: phone.optional(),
-  source: z.enum(SOURCES),
+  source: oneOf(SOURCES),
   sourceVersion: singleLine(30).optional(),
   externalId: ref.optional(),
   partnerId: ref.optional(),
-  consent: z.strictObject(
+  consent: strictObject(
     {
       textVersion: singleLine(50),
-      givenAt: z.iso.datetime({ offset: true }).optional(),
+      givenAt: dateTime().optional(),
     },
-    { message: 'consent is required: { textVersion, givenAt? }' },
+    MSG.consentRequired,
   ),
 });
 export type SignUpInput = z.infer<typeof signUpSchema>;
 
-export const rectifySchema = z
-  .strictObject({
-    firstName: name.nullable().optional(),
-    lastName: name.nullable().optional(),
-    phone: phone.nullable().optional(),
-    partnerId: ref.nullable().optional(),
-  })
-  .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change' });
+export const rectifySchema = strictObject({
+  firstName: name.nullable().optional(),
+  lastName: name.nullable().optional(),
+  phone: phone.nullable().optional(),
+  partnerId: ref.nullable().optional(),
+}).refine((v) => Object.keys(v).length > 0, msg(MSG.nothingToChange));
 export type RectifyInput = z.infer<typeof rectifySchema>;
 
-export const leaveSchema = z.strictObject({
-  channel: z.enum(['app', 'email-request', 'phone']),
-});
+export const leaveSchema = strictObject({ channel: oneOf(['app', 'email-request', 'phone']) });
 export type LeaveChannel = z.infer<typeof leaveSchema>['channel'] | 'link' | 'one-click';
 
-export const listQuerySchema = z.strictObject({
-  status: z.enum(MEMBER_STATUSES).optional(),
-  source: z.enum(SOURCES).optional(),
+export const listQuerySchema = strictObject({
+  status: oneOf(MEMBER_STATUSES).optional(),
+  source: oneOf(SOURCES).optional(),
   partnerId: ref.optional(),
   email: emailSchema.optional(),
   limit: limitParam(500, 50),

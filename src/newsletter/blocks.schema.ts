@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { plainText, singleLine } from '../http/fields';
+import { dateTime, plainText, singleLine, strictObject } from '../http/fields';
+import { MSG, msg } from '../presentation/messages';
 
 /** Newsletter content as marketing writes it (CONTRACT §5). Everything here is later HTML-escaped. */
 
@@ -9,26 +10,25 @@ import { plainText, singleLine } from '../http/fields';
  * smuggle one in (a reviewer would see it literally, members would not).
  */
 const RESERVED_MARKER = /%%KK_/i;
-export const RESERVED_MARKER_MESSAGE = 'must not contain the reserved text %%KK_';
 const noMarker = (s: string) => !RESERVED_MARKER.test(s);
 
 /** One line of text: no line breaks, since titles and the subject may end up in headers and buttons. */
 const line = (max: number, opts: { min?: 0 | 1 } = {}) =>
-  singleLine(max, opts).refine(noMarker, { error: RESERVED_MARKER_MESSAGE });
+  singleLine(max, opts).refine(noMarker, msg(MSG.reservedMarker));
 
 /** Plain text with blank-line paragraphs. */
-const paragraphs = (max: number) => plainText(max).refine(noMarker, { error: RESERVED_MARKER_MESSAGE });
+const paragraphs = (max: number) => plainText(max).refine(noMarker, msg(MSG.reservedMarker));
 
 /** Absolute http(s) only: anything else (javascript:, data:, relative) is unsafe or broken in a mail client. */
 const httpUrl = z
-  .string()
+  .string(msg(MSG.httpUrl))
   .trim()
-  .max(2048, { error: 'must be at most 2048 characters' })
-  .refine((s) => !/\s/.test(s), { error: 'must not contain spaces' })
-  .refine(noMarker, { error: RESERVED_MARKER_MESSAGE })
-  .pipe(z.url({ protocol: /^https?$/, error: 'must be an absolute http: or https: URL' }));
+  .max(2048, msg(MSG.maxLength(2048)))
+  .refine((s) => !/\s/.test(s), msg(MSG.noSpaces))
+  .refine(noMarker, msg(MSG.reservedMarker))
+  .pipe(z.url({ protocol: /^https?$/, ...msg(MSG.httpUrl) }));
 
-const link = z.strictObject({
+const link = strictObject({
   url: httpUrl,
   label: line(80),
 });
@@ -39,44 +39,43 @@ const commonFields = {
   link: link.optional(),
 };
 
-export const activityBlockSchema = z.strictObject({
+export const BLOCK_TYPES = ['activity', 'news', 'offer'] as const;
+
+export const activityBlockSchema = strictObject({
   type: z.literal('activity'),
   ...commonFields,
-  startsAt: z.iso.datetime({
-    offset: true,
-    error: 'must be an ISO 8601 date-time with offset, e.g. 2026-12-03T18:00:00+01:00',
-  }),
+  startsAt: dateTime(),
   location: line(200).optional(),
   imageUrl: httpUrl.optional(),
 });
 
-export const newsBlockSchema = z.strictObject({
+export const newsBlockSchema = strictObject({
   type: z.literal('news'),
   ...commonFields,
   imageUrl: httpUrl.optional(),
 });
 
-export const offerBlockSchema = z.strictObject({
+export const offerBlockSchema = strictObject({
   type: z.literal('offer'),
   ...commonFields,
   code: line(40).optional(),
-  validUntil: z.iso.date({ error: 'must be a real date as YYYY-MM-DD, e.g. 2026-12-24' }).optional(),
+  validUntil: z.iso.date(msg(MSG.date)).optional(),
 });
 
+/** A block's `type` is checked here, so the literals above never fail on their own. */
 export const blockSchema = z.discriminatedUnion(
   'type',
   [activityBlockSchema, newsBlockSchema, offerBlockSchema],
-  {
-    error: 'must be one of activity, news, offer',
-  },
+  msg(MSG.oneOf(BLOCK_TYPES)),
 );
 
+const MAX_BLOCKS = 30;
 export const blocksSchema = z
-  .array(blockSchema)
-  .min(1, { error: 'must have at least 1 block' })
-  .max(30, { error: 'must have at most 30 blocks' });
+  .array(blockSchema, msg(MSG.list))
+  .min(1, msg(MSG.blocksMin))
+  .max(MAX_BLOCKS, msg(MSG.blocksMax(MAX_BLOCKS)));
 
-export const newsletterContentSchema = z.strictObject({
+export const newsletterContentSchema = strictObject({
   subject: line(200),
   preheader: line(200, { min: 0 }).optional(),
   blocks: blocksSchema,

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { compile as compileHtmlToText } from 'html-to-text';
 import { type Block, type NewsletterContent, newsletterContentSchema } from './blocks.schema';
-import { formatActivityTime, formatValidUntil } from './norwegian-date';
+import { escapeHtml } from '../presentation/escape';
+import { formatActivityTime, formatValidUntil } from '../presentation/oslo-time';
 import { PreEncodedText } from '../mail/quoted-printable';
 
 /**
@@ -104,19 +105,6 @@ function interpolate(source: string, values: TemplateValues): string {
 
 // ---------------------------------------------------------------------------------------------
 // Escaping: MJML copies text and attribute values verbatim, so every user string passes here.
-
-const HTML_SPECIAL = /[&<>"']/g;
-const HTML_ENTITIES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(value: string): string {
-  return value.replace(HTML_SPECIAL, (ch) => HTML_ENTITIES[ch]);
-}
 
 function optionalHtml(value: string | undefined): string | undefined {
   return value ? escapeHtml(value) : undefined;

@@ -1,10 +1,10 @@
 import express, { Router, type Response } from 'express';
 import type { Config } from '../config';
 import { handler } from '../http/validate';
-import { sendPage } from '../http/pages';
+import { pageSender, TOO_MANY_ATTEMPTS_BODY } from '../http/pages';
 import { limitPerToken } from '../http/rate-limit';
 import type { PrivacyService } from './privacy.service';
-import { ERASED_BODY, confirmEraseBody, dataPageBody, invalidLinkBody } from './privacy-pages';
+import { ERASED_BODY, INVALID_LINK_BODY, confirmEraseBody, dataPageBody } from './privacy-pages';
 import { htmlPage, type RouteDoc } from '../http/openapi-kit';
 
 /**
@@ -14,14 +14,12 @@ import { htmlPage, type RouteDoc } from '../http/openapi-kit';
  */
 export function privacyLinkRoutes(deps: { privacy: PrivacyService; config: Config }): Router {
   const { privacy, config } = deps;
-  const page = (res: Response, status: number, title: string, body: string) =>
-    sendPage(res, status, title, body, config.privacyContact);
-  const invalid = (res: Response) => page(res, 400, 'Lenken virker ikke', invalidLinkBody());
+  const page = pageSender(config.privacyContact);
+  const invalid = (res: Response) => page(res, 400, 'Lenken virker ikke', INVALID_LINK_BODY);
   const limit = limitPerToken({
     windowMs: 60_000,
     max: 30,
-    onLimit: (_req, res) =>
-      page(res, 429, 'For mange forsøk', '<h1>For mange forsøk</h1><p>Vent litt og prøv igjen.</p>'),
+    onLimit: (_req, res) => page(res, 429, 'For mange forsøk', TOO_MANY_ATTEMPTS_BODY),
   });
   const r = Router();
 

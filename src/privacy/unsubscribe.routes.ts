@@ -1,10 +1,11 @@
 import { Router, type Response } from 'express';
 import type { Config } from '../config';
 import { handler } from '../http/validate';
-import { sendPage } from '../http/pages';
+import { pageSender, TOO_MANY_ATTEMPTS_BODY } from '../http/pages';
+import { html } from '../presentation/escape';
 import { limitPerToken } from '../http/rate-limit';
 import type { PrivacyService } from './privacy.service';
-import { LINK_SENT_BODY, UNSUBSCRIBED_BODY, invalidLinkBody, unsubscribeFormBody } from './privacy-pages';
+import { INVALID_LINK_BODY, LINK_SENT_BODY, UNSUBSCRIBED_BODY, unsubscribeFormBody } from './privacy-pages';
 import { isOneClickBody, readBodyPrefix } from './read-body-prefix';
 import { htmlPage, type RouteDoc } from '../http/openapi-kit';
 
@@ -15,11 +16,9 @@ import { htmlPage, type RouteDoc } from '../http/openapi-kit';
  */
 export function unsubscribeRoutes(deps: { privacy: PrivacyService; config: Config }): Router {
   const { privacy, config } = deps;
-  const page = (res: Response, status: number, title: string, body: string) =>
-    sendPage(res, status, title, body, config.privacyContact);
-  const invalid = (res: Response) => page(res, 400, 'Lenken virker ikke', invalidLinkBody());
-  const tooMany = (res: Response) =>
-    page(res, 429, 'For mange forsøk', '<h1>For mange forsøk</h1><p>Vent litt og prøv igjen.</p>');
+  const page = pageSender(config.privacyContact);
+  const invalid = (res: Response) => page(res, 400, 'Lenken virker ikke', INVALID_LINK_BODY);
+  const tooMany = (res: Response) => page(res, 429, 'For mange forsøk', TOO_MANY_ATTEMPTS_BODY);
   const limit = limitPerToken({ windowMs: 60_000, max: 30, onLimit: (_req, res) => tooMany(res) });
   // Each request mails the member: keep it to a few per quarter hour per link.
   const linkLimit = limitPerToken({ windowMs: 15 * 60_000, max: 3, onLimit: (_req, res) => tooMany(res) });
@@ -60,7 +59,7 @@ export function unsubscribeRoutes(deps: { privacy: PrivacyService; config: Confi
           res,
           200,
           'Lenken er sendt',
-          `<h1>Lenken er allerede sendt</h1><p>Vi har sendt deg personvernlenker flere ganger i dag. Bruk den siste du fikk: se etter den i innboksen din (og i søppelposten). Du kan be om en ny lenke i morgen.</p>`,
+          html`<h1>Lenken er allerede sendt</h1><p>Vi har sendt deg personvernlenker flere ganger i dag. Bruk den siste du fikk: se etter den i innboksen din (og i søppelposten). Du kan be om en ny lenke i morgen.</p>`,
         );
       }
       if (outcome === 'unavailable') {
@@ -68,7 +67,7 @@ export function unsubscribeRoutes(deps: { privacy: PrivacyService; config: Confi
           res,
           200,
           'Ingen opplysninger',
-          `<h1>Vi kan ikke sende en lenke</h1><p>Vi kan ikke sende en lenke til denne adressen. Vil du vite hva vi har lagret om deg, skriv til oss på adressen nederst på siden.</p>`,
+          html`<h1>Vi kan ikke sende en lenke</h1><p>Vi kan ikke sende en lenke til denne adressen. Vil du vite hva vi har lagret om deg, skriv til oss på adressen nederst på siden.</p>`,
         );
       }
       page(res, 200, 'Sjekk e-posten din', LINK_SENT_BODY);

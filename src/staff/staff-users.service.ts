@@ -5,6 +5,7 @@ import type { Clock } from '../db/time';
 import { isDuplicateKeyError } from '../db/errors';
 import { AppError, conflict, notFound, unprocessable } from '../errors';
 import { emailSchema } from '../members/members.schema';
+import { MSG, msg } from '../presentation/messages';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords';
 import { isStaffRole, STAFF_ROLES, type StaffRole } from './roles';
 import { StaffSessionEntity } from './staff-session.entity';
@@ -45,9 +46,7 @@ export class StaffUsersService {
   static normalizeEmail(email: string): string {
     const parsed = emailSchema.safeParse(email);
     if (!parsed.success)
-      throw unprocessable('not a valid e-mail address', [
-        { path: 'email', message: 'must be a valid e-mail address' },
-      ]);
+      throw unprocessable('not a valid e-mail address', [{ path: 'email', message: MSG.email.en }]);
     return parsed.data;
   }
 
@@ -55,7 +54,7 @@ export class StaffUsersService {
     const address = StaffUsersService.normalizeEmail(email);
     if (!isStaffRole(role))
       throw unprocessable(`role must be one of ${STAFF_ROLES.join(', ')}`, [
-        { path: 'role', message: `must be one of ${STAFF_ROLES.join(', ')}` },
+        { path: 'role', message: MSG.oneOf(STAFF_ROLES).en },
       ]);
     checkPassword(password);
     const user: Omit<StaffUser, 'id'> = {
@@ -106,16 +105,20 @@ export class StaffUsersService {
   }
 }
 
-const passwordSchema = z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH);
+const passwordSchema = z
+  .string(msg(MSG.text))
+  .min(MIN_PASSWORD_LENGTH, msg(MSG.minLength(MIN_PASSWORD_LENGTH)))
+  .max(MAX_PASSWORD_LENGTH, msg(MSG.maxLength(MAX_PASSWORD_LENGTH)));
 
 export function checkPassword(password: string): void {
-  if (!passwordSchema.safeParse(password).success) {
+  const parsed = passwordSchema.safeParse(password);
+  if (!parsed.success) {
     throw new AppError(
       422,
       'validation',
       'Validation failed',
       `the password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
-      [{ path: 'password', message: `must be at least ${MIN_PASSWORD_LENGTH} characters` }],
+      [{ path: 'password', message: parsed.error.issues[0].message }],
     );
   }
 }

@@ -4,7 +4,7 @@ import { databaseKinds } from '../support/databases';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createActiveMembers, createCampaign } from '../support/club';
 import { verifyPassword } from '../../src/staff/passwords';
-import { osloLocalToDate, osloWeekStart } from '../../src/admin/oslo-time';
+import { osloLocalToDate, osloWeekStart } from '../../src/presentation/oslo-time';
 import { toDbTime } from '../../src/db/time';
 import {
   formBody,
@@ -578,16 +578,26 @@ describe.each(databaseKinds())('admin web UI on %s', (kind) => {
     });
 
     it('shows form errors for a request and keeps what was typed', async () => {
-      const res = await post(t, s, '/admin/privacy/requests', {
-        type: 'access',
-        email: 'ikke-gyldig',
-        receivedAt: '2026-11-20T10:00',
-        channel: 'email',
-        note: '',
-      });
+      const request = (fields: Record<string, string>) =>
+        post(t, s, '/admin/privacy/requests', {
+          type: 'access',
+          email: 'kari@example.no',
+          receivedAt: '2026-11-20T10:00',
+          channel: 'email',
+          note: '',
+          ...fields,
+        });
+      const res = await request({ email: 'ikke-gyldig' });
       expect(res.status).toBe(422);
       expect(res.text).toContain('Må være en gyldig e-postadresse.');
       expect(res.text).toContain('value="ikke-gyldig"');
+      // Each message in Norwegian, whether the schema or the service refused the value.
+      const empty = await request({ receivedAt: '' });
+      expect(empty.status).toBe(422);
+      expect(empty.text).toContain('Mottatt: Må være en dato og et klokkeslett.');
+      const future = await request({ receivedAt: '2999-01-01T10:00' });
+      expect(future.status).toBe(422);
+      expect(future.text).toContain('Mottatt: Kan ikke være frem i tid.');
     });
   });
 });

@@ -1,6 +1,5 @@
 import { maskEmail } from '../../src/privacy/mask-email';
 import { isOneClickBody } from '../../src/privacy/read-body-prefix';
-import { formatOsloDateTime } from '../../src/privacy/privacy-pages';
 
 describe('maskEmail', () => {
   it('shows the first letter and the domain only', () => {
@@ -32,12 +31,5 @@ describe('isOneClickBody (RFC 8058)', () => {
         '--xyz\r\nContent-Disposition: form-data; name="x"\r\n\r\nOne-Click\r\n--xyz--',
       ),
     ).toBe(false);
-  });
-});
-
-describe('formatOsloDateTime', () => {
-  it('shows Oslo time in Norwegian form, summer and winter', () => {
-    expect(formatOsloDateTime('2026-11-25T10:00:00.000Z')).toBe('25.11.2026 kl. 11.00');
-    expect(formatOsloDateTime('2026-07-01T22:30:00.000Z')).toBe('02.07.2026 kl. 00.30');
   });
 });

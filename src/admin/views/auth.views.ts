@@ -1,4 +1,4 @@
-import { html } from '../html';
+import { html } from '../../presentation/escape';
 import { field, page, type PageContext } from './layout';
 
 export function loginPage(o: {

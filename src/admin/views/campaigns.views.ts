@@ -1,17 +1,13 @@
-import { html, attr, type SafeHtml } from '../html';
+import { html, attr, type SafeHtml } from '../../presentation/escape';
 import type { FieldError } from '../../errors';
 import type { CampaignView } from '../../campaigns/campaigns.service';
 import type { CampaignStats } from '../../campaigns/campaigns.schema';
-import { SOURCES, type Source } from '../../members/member.entity';
-import { BLOCK_TYPE_LABELS, CAMPAIGN_STATUS_LABELS, SOURCE_LABELS, translateError } from '../labels';
-import { formatLong, formatShort } from '../oslo-time';
-import {
-  BLOCK_TYPES,
-  errorsByField,
-  type BlockForm,
-  type BlockType,
-  type CampaignForm,
-} from '../campaign-form';
+import { SOURCES } from '../../members/member.entity';
+import { BLOCK_TYPE_LABELS, CAMPAIGN_STATUS_LABELS, SOURCE_LABELS } from '../../presentation/labels';
+import { nbMessage } from '../../presentation/messages';
+import { BLOCK_TYPES } from '../../newsletter/blocks.schema';
+import { formatLong, formatShort } from '../../presentation/oslo-time';
+import { errorsByField, type BlockForm, type BlockType, type CampaignForm } from '../campaign-form';
 import {
   badge,
   csrfField,
@@ -89,13 +85,6 @@ export function campaignFieldLabel(path: string): string | null {
   return FIELD_LABELS[path] ?? null;
 }
 
-const SOURCE_HINTS: Record<Source, string> = {
-  'osme-mobile': 'Sothys OSME Mobile',
-  'cosmenor-partner': 'Cosmenor Partner',
-  web: 'Nettsiden',
-  admin: 'Lagt inn av ansatte',
-};
-
 /** One block's fields. `index` is a number, or '__i__' in the templates the script clones. */
 export function blockFieldset(
   b: BlockForm,
@@ -119,7 +108,7 @@ export function blockFieldset(
 <button type="submit" name="op" value="down:${index}" class="tool" data-op${attr('disabled', last)}><span aria-hidden="true">↓</span> Flytt ned</button>
 <button type="submit" name="op" value="remove:${index}" class="tool tool-danger" data-op>Fjern</button>
 </div>
-${blockErrors.length ? html`<p class="field-error">${blockErrors.map((m) => html`<span>${translateError(m)}</span> `)}</p>` : ''}
+${blockErrors.length ? html`<p class="field-error">${blockErrors.map((m) => html`<span>${nbMessage(m)}</span> `)}</p>` : ''}
 ${specific}
 </fieldset></li>`;
 }
@@ -190,10 +179,10 @@ function audienceSection(
 <fieldset class="checks${srcErrors.length ? ' has-error' : ''}" id="${fieldId('audience.sources')}">
 <legend>Kilde</legend>
 <p class="hint">Ingen avkrysning betyr alle aktive medlemmer, uansett kilde.</p>
-${srcErrors.length ? html`<p class="field-error">${srcErrors.map((m) => html`<span>${translateError(m)}</span> `)}</p>` : ''}
+${srcErrors.length ? html`<p class="field-error">${srcErrors.map((m) => html`<span>${nbMessage(m)}</span> `)}</p>` : ''}
 <div class="check-row">${SOURCES.map(
     (s) =>
-      html`<label class="check"><input type="checkbox" name="audience.sources" value="${s}"${attr('checked', form.sources.includes(s))}> ${SOURCE_HINTS[s]}</label>`,
+      html`<label class="check"><input type="checkbox" name="audience.sources" value="${s}"${attr('checked', form.sources.includes(s))}> ${SOURCE_LABELS[s]}</label>`,
   )}</div>
 </fieldset>
 ${field({ name: 'audience.partnerIds', label: 'Salong-ID-er', value: form.partnerIds, hint: 'Valgfritt. Bare medlemmer knyttet til disse salongene, adskilt med komma.', errors: errors.get('audience.partnerIds') })}
@@ -231,7 +220,7 @@ ${field({ name: 'preheader', label: 'Forhåndstekst', value: d.form.preheader, m
 </section>
 <section class="card" aria-labelledby="h-blocks"><h2 id="h-blocks">Blokker</h2>
 <p class="hint">Aktiviteter, nyheter og tilbud vises i denne rekkefølgen.</p>
-${blockListErrors.length ? html`<p class="field-error" id="${fieldId('blocks')}">${blockListErrors.map((m) => html`<span>${translateError(m)}</span> `)}</p>` : ''}
+${blockListErrors.length ? html`<p class="field-error" id="${fieldId('blocks')}">${blockListErrors.map((m) => html`<span>${nbMessage(m)}</span> `)}</p>` : ''}
 <ol class="blocks" data-blocks>${blocks}</ol>
 <p class="blocks-empty" data-blocks-empty${attr('hidden', d.form.blocks.length > 0)}>Ingen blokker ennå. Legg til en aktivitet, en nyhet eller et tilbud.</p>
 <div class="add-blocks" role="group" aria-labelledby="add-label"><span id="add-label" class="add-label">Legg til:</span>

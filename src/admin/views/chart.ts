@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '../html';
+import { html, type SafeHtml } from '../../presentation/escape';
 import type { WeekBucket } from '../admin-stats.service';
 
 /** An axis of four even steps of 1, 2, 2.5 or 5 × 10^n that holds `v`. */

@@ -1,10 +1,10 @@
-import { html } from '../html';
+import { html } from '../../presentation/escape';
 import type { MemberCounts, WeekBucket } from '../admin-stats.service';
 import type { CampaignView } from '../../campaigns/campaigns.service';
 import type { CampaignStats } from '../../campaigns/campaigns.schema';
 import { SOURCES, type MemberStatus } from '../../members/member.entity';
-import { CAMPAIGN_STATUS_LABELS, MEMBER_STATUS_LABELS, SOURCE_LABELS } from '../labels';
-import { formatShort } from '../oslo-time';
+import { CAMPAIGN_STATUS_LABELS, MEMBER_STATUS_LABELS, SOURCE_LABELS } from '../../presentation/labels';
+import { formatShort } from '../../presentation/oslo-time';
 import { roleHasScope } from '../../staff/roles';
 import { weeklyChart } from './chart';
 import { badge, formatCount, page, progressBar, type PageContext } from './layout';

@@ -1,6 +1,6 @@
-import { attr, html } from '../html';
+import { attr, html } from '../../presentation/escape';
 import type { MemberView } from '../../members/members.service';
-import { MEMBER_STATUS_LABELS } from '../labels';
+import { MEMBER_STATUS_LABELS } from '../../presentation/labels';
 import { csrfField, field, page, type PageContext } from './layout';
 
 /** The confirmation step before an erasure, from the member page or from a request. */

@@ -1,8 +1,9 @@
 import type { StaffUser } from '../../staff/staff-user.entity';
-import { html, attr, type HtmlValue, type SafeHtml } from '../html';
+import { html, attr, type HtmlValue, type SafeHtml } from '../../presentation/escape';
 import { assetUrl } from '../assets';
 import { roleHasScope } from '../../staff/roles';
-import { ROLE_LABELS, translateError } from '../labels';
+import { ROLE_LABELS } from '../../presentation/labels';
+import { nbMessage } from '../../presentation/messages';
 import type { FieldError } from '../../errors';
 
 export type Section = 'dashboard' | 'campaigns' | 'members' | 'privacy' | null;
@@ -80,7 +81,7 @@ export function errorSummary(errors: FieldError[], fieldLabel: (path: string) =>
 <h2>Noe må rettes før det kan lagres</h2>
 <ul>${errors.map((e) => {
     const label = fieldLabel(e.path);
-    return html`<li><a href="#${fieldId(e.path)}">${label ? `${label}: ` : ''}${translateError(e.message)}</a></li>`;
+    return html`<li><a href="#${fieldId(e.path)}">${label ? `${label}: ` : ''}${nbMessage(e.message)}</a></li>`;
   })}</ul></div>`;
 }
 
@@ -120,7 +121,7 @@ export function field(o: FieldOptions): SafeHtml {
   return html`<div class="field${errors.length ? ' has-error' : ''}">
 <label for="${id}">${o.label}${o.required ? html` <span class="req">(må fylles ut)</span>` : ''}</label>
 ${o.hint ? html`<p class="hint" id="${hintId}">${o.hint}</p>` : ''}
-${errors.length ? html`<p class="field-error" id="${errId}">${errors.map((e) => html`<span>${translateError(e)}</span> `)}</p>` : ''}
+${errors.length ? html`<p class="field-error" id="${errId}">${errors.map((e) => html`<span>${nbMessage(e)}</span> `)}</p>` : ''}
 ${control}
 </div>`;
 }
@@ -138,7 +139,7 @@ export function selectField(o: {
   return html`<div class="field${errors.length ? ' has-error' : ''}">
 <label for="${id}">${o.label}</label>
 ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}
-${errors.length ? html`<p class="field-error" id="${id}-error">${errors.map((e) => html`<span>${translateError(e)}</span> `)}</p>` : ''}
+${errors.length ? html`<p class="field-error" id="${id}-error">${errors.map((e) => html`<span>${nbMessage(e)}</span> `)}</p>` : ''}
 <select id="${id}" name="${o.name}"${o.hint || errors.length ? html` aria-describedby="${[o.hint ? `${id}-hint` : '', errors.length ? `${id}-error` : ''].filter(Boolean).join(' ')}"` : ''}>
 ${o.options.map(([value, label]) => html`<option value="${value}"${attr('selected', value === o.value)}>${label}</option>`)}
 </select></div>`;

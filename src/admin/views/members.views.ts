@@ -1,4 +1,4 @@
-import { html } from '../html';
+import { html } from '../../presentation/escape';
 import type { FieldError } from '../../errors';
 import type { ConsentEventView, MemberView } from '../../members/members.service';
 import { MEMBER_STATUSES, SOURCES } from '../../members/member.entity';
@@ -7,9 +7,9 @@ import {
   CONSENT_EVENT_LABELS,
   MEMBER_STATUS_LABELS,
   SOURCE_LABELS,
-  translateError,
-} from '../labels';
-import { formatShort } from '../oslo-time';
+} from '../../presentation/labels';
+import { nbMessage } from '../../presentation/messages';
+import { formatShort } from '../../presentation/oslo-time';
 import { badge, csrfField, field, page, selectField, type PageContext } from './layout';
 
 export interface MemberFilters {
@@ -60,7 +60,7 @@ ${selectField({ name: 'source', label: 'Kilde', value: d.filters.source, options
 ${field({ name: 'partnerId', label: 'Salong-ID', value: d.filters.partnerId, errors: errs.get('partnerId') })}
 <div class="filter-actions"><button type="submit" class="button primary">Søk</button>${filtered ? html` <a href="/admin/members" class="button tertiary">Nullstill</a>` : ''}</div>
 </form>
-${d.errors.length ? html`<div class="error-summary" role="alert"><ul>${d.errors.map((e) => html`<li>${translateError(e.message)}</li>`)}</ul></div>` : ''}
+${d.errors.length ? html`<div class="error-summary" role="alert"><ul>${d.errors.map((e) => html`<li>${nbMessage(e.message)}</li>`)}</ul></div>` : ''}
 <section class="card flush" aria-labelledby="h-results"><h2 id="h-results" class="visually-hidden">Treff</h2>
 ${
   d.items.length

@@ -1,9 +1,9 @@
-import { html } from '../html';
+import { html } from '../../presentation/escape';
 import type { FieldError } from '../../errors';
 import type { PrivacyRequestView } from '../../privacy/privacy-requests.service';
 import { REQUEST_TYPES } from '../../privacy/privacy-request.entity';
-import { CHANNEL_LABELS, REQUEST_CHANNELS, REQUEST_TYPE_LABELS } from '../labels';
-import { formatDate, formatShort } from '../oslo-time';
+import { CHANNEL_LABELS, REQUEST_TYPE_LABELS } from '../../presentation/labels';
+import { formatDate, formatShort } from '../../presentation/oslo-time';
 import { badge, csrfField, errorSummary, field, page, selectField, type PageContext } from './layout';
 
 export interface RequestForm {
@@ -13,6 +13,9 @@ export interface RequestForm {
   channel: string;
   note: string;
 }
+
+/** How a request can arrive; stored as the code, shown by its label. */
+const REQUEST_CHANNELS = ['email', 'phone', 'letter', 'in-person', 'other'];
 
 const REQUEST_FIELD_LABELS: Record<string, string> = {
   type: 'Type',

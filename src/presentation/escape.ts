@@ -1,9 +1,23 @@
-import { escapeHtml } from '../templates';
-
 /**
- * A tiny HTML builder: `html\`<p>${value}</p>\`` escapes every interpolated value unless it is
- * already SafeHtml (built by `html` itself). Arrays are joined; null/undefined/false render nothing.
+ * HTML escaping for every page and mail. `html\`<p>${value}</p>\`` escapes each interpolated
+ * value unless it is already SafeHtml (built by `html` itself); arrays are joined, and
+ * null/undefined/false render nothing. MJML copies text and attribute values verbatim, so the
+ * newsletter renderer escapes with the same escapeHtml.
  */
+
+const HTML_SPECIAL = /[&<>"']/g;
+const HTML_ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+export function escapeHtml(value: string): string {
+  return value.replace(HTML_SPECIAL, (ch) => HTML_ENTITIES[ch]);
+}
+
 export class SafeHtml {
   constructor(readonly value: string) {}
   toString(): string {
@@ -24,11 +38,6 @@ export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Saf
   let out = strings[0];
   for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1];
   return new SafeHtml(out);
-}
-
-/** Markup produced by trusted code elsewhere (an SVG built here, never user input). */
-export function trusted(markup: string): SafeHtml {
-  return new SafeHtml(markup);
 }
 
 /** `selected`/`checked`/`disabled` attributes. */

@@ -1,10 +1,13 @@
 /**
- * Staff type and read times as Norwegian wall-clock time (Europe/Oslo), while the services take
- * ISO 8601 with an offset. `<input type="datetime-local">` gives `YYYY-MM-DDTHH:MM` with no zone.
+ * Norwegian wall-clock time (Europe/Oslo) for every page and mail. Staff type times in Oslo time
+ * while the services take ISO 8601 with an offset (`<input type="datetime-local">` gives
+ * `YYYY-MM-DDTHH:MM` with no zone). Texts are assembled from numeric parts and the names below,
+ * because ICU's nb-NO patterns vary between versions (separator ":" or ".", "kl." or not).
  */
 
 export const OSLO = 'Europe/Oslo';
 
+/** The one Intl setup: Oslo's calendar date and time of day at an instant, as numbers. */
 const partsFormat = new Intl.DateTimeFormat('en-GB', {
   timeZone: OSLO,
   year: 'numeric',
@@ -15,6 +18,23 @@ const partsFormat = new Intl.DateTimeFormat('en-GB', {
   second: '2-digit',
   hourCycle: 'h23',
 });
+
+const MONTHS = [
+  'januar',
+  'februar',
+  'mars',
+  'april',
+  'mai',
+  'juni',
+  'juli',
+  'august',
+  'september',
+  'oktober',
+  'november',
+  'desember',
+];
+/** In the order of Date#getUTCDay (Sunday first). */
+const WEEKDAYS = ['søndag', 'mandag', 'tirsdag', 'onsdag', 'torsdag', 'fredag', 'lørdag'];
 
 export interface WallTime {
   year: number;
@@ -91,48 +111,61 @@ export function localInputToIso(local: string): string {
   return d ? toOsloIso(d) : local;
 }
 
+/** An instant or ISO text as Oslo wall-clock time; null when it is not a date-time. */
+function wallTimeOf(value: Date | string): WallTime | null {
+  const d = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(d.getTime()) ? null : osloWallTime(d);
+}
+
 /** An instant (or ISO text) → the `YYYY-MM-DDTHH:MM` a datetime-local input shows in Oslo time; '' when unreadable. */
 export function toLocalInput(value: Date | string | null | undefined): string {
   if (!value) return '';
-  const d = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(d.getTime())) return typeof value === 'string' ? value : '';
-  const w = osloWallTime(d);
+  const w = wallTimeOf(value);
+  if (!w) return typeof value === 'string' ? value : '';
   return `${w.year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}`;
 }
 
-const longFormat = new Intl.DateTimeFormat('nb-NO', {
-  timeZone: OSLO,
-  dateStyle: 'long',
-  timeStyle: 'short',
-});
-const shortFormat = new Intl.DateTimeFormat('nb-NO', {
-  timeZone: OSLO,
-  day: '2-digit',
-  month: '2-digit',
-  year: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
-const dateFormat = new Intl.DateTimeFormat('nb-NO', {
-  timeZone: OSLO,
-  day: 'numeric',
-  month: 'long',
-  year: 'numeric',
-});
+/** «kl. 18.00»: the one way a time of day is written. */
+const clockText = (w: WallTime) => `kl. ${pad(w.hour)}.${pad(w.minute)}`;
+/** «3. desember» */
+const dayMonthText = (w: Pick<WallTime, 'day' | 'month'>) => `${w.day}. ${MONTHS[w.month - 1]}`;
+const weekdayText = (w: WallTime) => WEEKDAYS[new Date(Date.UTC(w.year, w.month - 1, w.day)).getUTCDay()];
 
-/** «3. desember 2026 kl. 18:00» */
-export function formatLong(value: Date | string): string {
-  return longFormat.format(value instanceof Date ? value : new Date(value));
-}
+/** Formats in Oslo time; text that is not a date-time is shown as it is. */
+const inOslo =
+  (text: (w: WallTime) => string) =>
+  (value: Date | string): string => {
+    const w = wallTimeOf(value);
+    if (w) return text(w);
+    return typeof value === 'string' ? value : '';
+  };
 
-/** «03.12.2026, 18:00» */
-export function formatShort(value: Date | string): string {
-  return shortFormat.format(value instanceof Date ? value : new Date(value));
-}
+/** «03.12.2026 kl. 18.00» */
+export const formatShort = inOslo((w) => `${pad(w.day)}.${pad(w.month)}.${w.year} ${clockText(w)}`);
+
+/** «3. desember 2026 kl. 18.00» */
+export const formatLong = inOslo((w) => `${dayMonthText(w)} ${w.year} ${clockText(w)}`);
 
 /** «3. desember 2026» */
-export function formatDate(value: Date | string): string {
-  return dateFormat.format(value instanceof Date ? value : new Date(value));
+export const formatDate = inOslo((w) => `${dayMonthText(w)} ${w.year}`);
+
+/** `2026-12-03T18:00:00+01:00` → «torsdag 3. desember kl. 18.00», in Oslo time whatever the offset given. */
+export function formatActivityTime(iso: string): string {
+  const w = wallTimeOf(iso);
+  if (!w) throw new RangeError(`Not a date-time: ${iso}`);
+  return `${weekdayText(w)} ${dayMonthText(w)} ${clockText(w)}`;
+}
+
+const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** `2026-12-24` → «24. desember». A calendar date has no time zone, so no offset can move it. */
+export function formatValidUntil(isoDate: string): string {
+  const match = CALENDAR_DATE.exec(isoDate);
+  const [year, month, day] = (match ?? []).slice(1).map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (!match || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day)
+    throw new RangeError(`Not a YYYY-MM-DD date: ${isoDate}`);
+  return dayMonthText({ month, day });
 }
 
 /** Monday 00:00 Oslo time of the ISO week containing `d`, as its Oslo calendar date (UTC midnight of that date). */
