@@ -14,8 +14,12 @@ const ROOMS = [
   'clients',
   'members',
   'delivery',
+  // below campaigns, like delivery: campaigns keeps its counters; its routes ask campaigns through a port
+  'clicks',
   'campaigns',
   'privacy',
+  // above campaigns and privacy: a report's outcome calls members, the ledger, campaigns and erasure
+  'bounces',
   'staff',
   'admin',
   // the next rooms (CONTRACT §9–§12) take their place here as they land

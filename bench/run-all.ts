@@ -32,6 +32,8 @@ const BENCHES: BenchSpec[] = [
   { name: 'delivery', script: 'delivery.ts', args: [] },
   { name: 'delivery-rss-100k', script: 'delivery-rss.ts', args: ['--members', '100000'] },
   { name: 'unsubscribe', script: 'unsubscribe.ts', args: [] },
+  { name: 'clicks', script: 'clicks.ts', args: [] },
+  { name: 'bounces', script: 'bounces.ts', args: [] },
   { name: 'delivery-rss-1m', script: 'delivery-rss.ts', args: ['--members', '1000000'] },
 ];
 

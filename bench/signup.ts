@@ -1,20 +1,18 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createConnection } from 'mysql2/promise';
 import type { Container } from '../src/container';
 import {
   createBenchDatabase,
-  forkTs,
   log,
-  nextMessage,
   openContainer,
   printResult,
   round,
   runBench,
   serviceEnv,
-  sleep,
+  settled,
+  startChildServer,
   stopChild,
   tempDir,
 } from './support/bench-env';
@@ -31,20 +29,6 @@ import { measureLoad } from './support/load';
 const CONNECTIONS = 20;
 const SECONDS = 10;
 const WARMUP_SECONDS = 3;
-
-type ServerKind = 'service' | 'baseline';
-
-async function startServer(
-  kind: ServerKind,
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; url: string }> {
-  const script = kind === 'service' ? 'serve-app.ts' : 'bare-signup-server.ts';
-  const child = forkTs(path.join(__dirname, 'support', script), env);
-  const { port } = await nextMessage(child, (m) =>
-    (m as { kind?: string }).kind === 'ready' ? (m as { port: number }) : undefined,
-  );
-  return { child, url: `http://127.0.0.1:${port}` };
-}
 
 /** A sign-up body as the apps send it; `n` makes the address unique within the run. */
 function signUpBody(run: string, n: number): string {
@@ -79,17 +63,6 @@ async function load(
   });
 }
 
-/** Rows counted once the server is quiet (the warm-up's last requests were cut off mid-flight). */
-async function settledCount(count: () => Promise<number>): Promise<number> {
-  let last = await count();
-  for (;;) {
-    await sleep(300);
-    const now = await count();
-    if (now === last) return now;
-    last = now;
-  }
-}
-
 async function main(): Promise<void> {
   const run = crypto.randomBytes(3).toString('hex');
   const db = await createBenchDatabase('mysql');
@@ -104,14 +77,14 @@ async function main(): Promise<void> {
     const countMembers = async () =>
       Number((await c!.dataSource.query('SELECT COUNT(*) AS n FROM members'))[0].n);
 
-    const service = await startServer('service', env);
+    const service = await startChildServer('serve-app.ts', env);
     children.push(service.child);
     let rowsBefore = 0;
     const s = await load(service.url, { authorization: `Bearer ${token}` }, `${run}s`, async () => {
-      rowsBefore = await settledCount(countMembers);
+      rowsBefore = await settled(countMembers);
     });
     // A fixed amount of requests, all answered: the new rows must be exactly the measured 2xx.
-    const newRows = (await settledCount(countMembers)) - rowsBefore;
+    const newRows = (await settled(countMembers)) - rowsBefore;
     await stopChild(service.child);
     log(
       `service: ${s.figures.ok} 2xx measured, ${newRows} new member rows (warm-up: ${s.warmupSent} requests)`,
@@ -119,7 +92,7 @@ async function main(): Promise<void> {
     if (newRows !== s.figures.ok) throw new Error(`${newRows} member rows for ${s.figures.ok} 2xx answers`);
 
     const bareEnv = { BARE_MYSQL_URL: bareDb.url };
-    const bare = await startServer('baseline', bareEnv);
+    const bare = await startChildServer('bare-signup-server.ts', bareEnv);
     children.push(bare.child);
     const b = await load(bare.url, {}, `${run}b`);
     await stopChild(bare.child);

@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import helmet from 'helmet';
 import type { Container } from './container';
 import { AppError } from './errors';
+import { isConnectionError } from './db/errors';
 import { docsPage, openApiDocument } from './openapi';
 import { authenticate } from './http/auth';
 import { membersRoutes } from './members/members.routes';
@@ -11,7 +12,10 @@ import { confirmationRoutes } from './members/confirmation.routes';
 import { privacyMemberRoutes, privacyRequestRoutes } from './privacy/privacy.routes';
 import { unsubscribeRoutes } from './privacy/unsubscribe.routes';
 import { privacyLinkRoutes } from './privacy/privacy-link.routes';
+import { clickRoutes } from './clicks/clicks.routes';
+import { webVersionRoutes } from './campaigns/web-version.routes';
 import { adminRoutes } from './admin/admin.routes';
+import { bounceWebhookRoutes } from './bounces/webhooks.routes';
 
 const PROBLEM = 'application/problem+json';
 
@@ -43,7 +47,7 @@ export function createApp(c: Container): Express {
     c.dataSource
       .query('SELECT 1 AS ok')
       .then(() => res.json({ status: 'ready' }))
-      .catch(() => res.status(503).json({ status: 'database unreachable' }));
+      .catch(() => sendProblem(res, databaseUnavailable()));
   });
 
   app.get('/openapi.json', (_req, res) => {
@@ -74,6 +78,23 @@ export function createApp(c: Container): Express {
   app.use('/c', confirmationRoutes({ members: c.members, config: c.config }));
   app.use('/u', unsubscribeRoutes({ privacy: c.privacy, config: c.config }));
   app.use('/p', privacyLinkRoutes({ privacy: c.privacy, config: c.config }));
+  // Newsletter links and the web version (CONTRACT §12).
+  app.use(
+    '/r',
+    clickRoutes({
+      links: c.campaigns,
+      counts: c.clicks,
+      testLinks: c.testLinks,
+      config: c.config,
+      logger: c.logger,
+    }),
+  );
+  app.use('/n', webVersionRoutes({ campaigns: c.campaigns, config: c.config }));
+  // Bounce and complaint webhooks of the mail providers (CONTRACT §9); signed, no bearer token.
+  app.use(
+    '/webhooks',
+    bounceWebhookRoutes({ bounces: c.bounces, providers: c.bounceWebhooks, logger: c.logger }),
+  );
   // Staff web UI: own CSP (one script of its own), session cookies, CSRF tokens (src/admin).
   app.use('/admin', adminRoutes(c));
 
@@ -94,27 +115,51 @@ function problemHandler(c: Container): ErrorRequestHandler {
       e = new AppError(413, 'too-large', 'Payload too large', 'The body is too large');
     else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500)
       e = new AppError(err.status, 'bad-request', 'Bad request', 'The request could not be read');
-    else {
+    else if (isConnectionError(err)) {
+      logUnavailable(c, err, req);
+      e = databaseUnavailable();
+    } else {
       logUnhandled(c, err, req);
       e = new AppError(500, 'internal', 'Internal server error', 'Something went wrong; it has been logged');
     }
-    res
-      .status(e.status)
-      .type(PROBLEM)
-      .send(
-        JSON.stringify({
-          type: `https://kundeklubb.cosmenor.no/problems/${e.type}`,
-          title: e.title,
-          status: e.status,
-          detail: e.message,
-          errors: e.errors,
-        }),
-      );
+    sendProblem(res, e);
   };
 }
 
+function sendProblem(res: express.Response, e: AppError): void {
+  if (e.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  res
+    .status(e.status)
+    .type(PROBLEM)
+    .send(
+      JSON.stringify({
+        type: `https://kundeklubb.cosmenor.no/problems/${e.type}`,
+        title: e.title,
+        status: e.status,
+        detail: e.message,
+        errors: e.errors,
+      }),
+    );
+}
+
+/** While the database is away (restarting, unreachable) every request that needs it answers 503; it serves again when it is back. */
+const RETRY_AFTER_SECONDS = 5;
+const databaseUnavailable = () =>
+  new AppError(
+    503,
+    'unavailable',
+    'Service unavailable',
+    'The database cannot be reached; try again shortly',
+  );
+
 function pageErrorHandler(c: Container): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    if (isConnectionError(err)) {
+      logUnavailable(c, err, req);
+      res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      res.status(503).type('text/plain').send('Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt.');
+      return;
+    }
     const status =
       typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (status === 500) logUnhandled(c, err, req);
@@ -123,6 +168,14 @@ function pageErrorHandler(c: Container): ErrorRequestHandler {
       .type('text/plain')
       .send(status === 500 ? 'Noe gikk galt. Prøv igjen senere.' : 'Ugyldig forespørsel.');
   };
+}
+
+/** An outage is expected and says nothing new per request: one warning line, no stack. */
+function logUnavailable(c: Container, err: unknown, req: express.Request): void {
+  c.logger.warn(
+    { err: String((err as Error)?.message ?? err), route: routeOf(req) },
+    'database unavailable; answered 503',
+  );
 }
 
 /**

@@ -32,7 +32,12 @@ async function withDatabase<T>(fn: (c: Container) => Promise<T>): Promise<T> {
 /** Runs until SIGTERM/SIGINT, then shuts down gracefully. */
 async function serve(role: 'api' | 'worker' | 'all' | undefined): Promise<void> {
   const cfg = config();
-  const running = await start(cfg, role ?? cfg.role);
+  const logger = createLogger(cfg.logLevel);
+  // The last resort, not the fix: every job, timer and request handles its own errors (a database
+  // outage included). A promise that still slips through is logged, and the service keeps serving.
+  onUnhandledRejection = (err) =>
+    logger.error({ err: String((err as Error)?.message ?? err) }, 'unhandled rejection; still running');
+  const running = await start(cfg, role ?? cfg.role, { logger });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     if (++signals > 1) process.exit(1);
@@ -127,11 +132,13 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-process.on('unhandledRejection', (err) => {
+/** A one-shot command ends on an unhandled rejection; a running service logs it instead (serve). */
+let onUnhandledRejection = (err: unknown): void => {
   if (err instanceof ConfigError) fail(err.message);
   if (err instanceof AppError) fail(err.message);
   fail(String((err as Error)?.message ?? err));
-});
+};
+process.on('unhandledRejection', (err) => onUnhandledRejection(err));
 
 buildCli()
   .parseAsync(process.argv)

@@ -19,6 +19,14 @@ const positiveInt = (def: number) =>
     .positive({ message: 'must be positive' })
     .default(def);
 
+/** A share from 0 to 1, e.g. 0.05 for 5 %. */
+const rate = (def: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .gt(0, { message: 'must be a share between 0 and 1, e.g. 0.05' })
+    .max(1, { message: 'must be a share between 0 and 1, e.g. 0.05' })
+    .default(def);
+
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   /** HTTP port. */
@@ -63,6 +71,32 @@ const envSchema = z.object({
   RETENTION_PENDING_DAYS: positiveInt(14),
   RETENTION_REQUEST_NOTE_DAYS: positiveInt(365),
   RETENTION_DELIVERY_ERROR_DAYS: positiveInt(90),
+  /** Bounces and complaints (CONTRACT §9): the VERP domain and its SMTP listener. */
+  BOUNCE_DOMAIN: z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, {
+      message: 'must be a domain name like bounce.cosmenor.no',
+    })
+    .optional(),
+  BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
+  BOUNCE_PAUSE_RATE: rate(0.05),
+  COMPLAINT_PAUSE_RATE: rate(0.003),
+  MAILGUN_WEBHOOK_KEY: z.string().min(8, { message: 'must be the signing key from Mailgun' }).optional(),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: z
+    .string()
+    .min(40, { message: 'must be the verification key (base64) from SendGrid' })
+    .optional(),
+  POSTMARK_WEBHOOK_SECRET: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+  /** Comma list of SNS topic ARNs whose SES notifications are taken. */
+  SES_TOPIC_ARNS: z
+    .string()
+    .regex(
+      /^\s*arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(\s*,\s*arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256})*\s*$/,
+      {
+        message: 'must be a comma list of SNS topic ARNs (arn:aws:sns:REGION:ACCOUNT:TOPIC)',
+      },
+    )
+    .optional(),
 });
 
 export interface TokenKey {
@@ -91,6 +125,22 @@ export interface Config {
   readonly dataDir: string;
   readonly delivery: { leaseMs: number; retryBaseMs: number; maxAttempts: number };
   readonly retention: { pendingDays: number; requestNoteDays: number; deliveryErrorDays: number };
+  readonly bounces: BounceConfig;
+}
+
+/** CONTRACT §9: the VERP envelope, the listener, the guardrail, the provider webhooks. */
+export interface BounceConfig {
+  /** When set, every mail's envelope sender is `b-{tag}@{domain}` and the SMTP listener runs. */
+  readonly domain?: string;
+  readonly smtpPort: number;
+  /** Key of the tags' MACs (derived from the oldest token key, like the suppression key). */
+  readonly tagKey: string;
+  readonly pauseRate: number;
+  readonly complaintPauseRate: number;
+  readonly mailgunKey?: string;
+  readonly sendgridPublicKey?: string;
+  readonly postmarkSecret?: string;
+  readonly sesTopicArns: readonly string[];
 }
 
 export class ConfigError extends Error {}
@@ -156,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const missing = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'][dkimParts.findIndex((p) => !p)];
     throw new ConfigError(`${missing}: required when any DKIM_* variable is set`);
   }
+  const oldestKey = tokenKeys[tokenKeys.length - 1].secret;
   const config: Config = {
     env: e.NODE_ENV,
     production,
@@ -169,11 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenKeys,
     // Without SUPPRESSION_KEY the key is derived from the oldest (last) token key, which rotation keeps.
     suppressionKey:
-      e.SUPPRESSION_KEY ??
-      crypto
-        .createHmac('sha256', tokenKeys[tokenKeys.length - 1].secret)
-        .update('suppression')
-        .digest('hex'),
+      e.SUPPRESSION_KEY ?? crypto.createHmac('sha256', oldestKey).update('suppression').digest('hex'),
     doubleOptIn: e.DOUBLE_OPT_IN,
     sendRate: e.SEND_RATE,
     role: e.ROLE,
@@ -192,6 +239,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestNoteDays: e.RETENTION_REQUEST_NOTE_DAYS,
       deliveryErrorDays: e.RETENTION_DELIVERY_ERROR_DAYS,
     },
+    bounces: Object.freeze({
+      domain: e.BOUNCE_DOMAIN?.toLowerCase(),
+      smtpPort: e.BOUNCE_SMTP_PORT,
+      // Tags in mail already sent must keep verifying: the oldest key survives rotation.
+      tagKey: crypto.createHmac('sha256', oldestKey).update('bounce-tags').digest('hex'),
+      pauseRate: e.BOUNCE_PAUSE_RATE,
+      complaintPauseRate: e.COMPLAINT_PAUSE_RATE,
+      mailgunKey: e.MAILGUN_WEBHOOK_KEY,
+      sendgridPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
+      postmarkSecret: e.POSTMARK_WEBHOOK_SECRET,
+      sesTopicArns: Object.freeze(
+        (e.SES_TOPIC_ARNS ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    }),
   };
   return Object.freeze(config);
 }

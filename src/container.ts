@@ -12,8 +12,10 @@ import { ConsentEventEntity } from './members/consent-event.entity';
 import { ConsentTexts } from './members/consent-texts';
 import { MembersService } from './members/members.service';
 import { MemberTokens } from './members/member-tokens';
-import { CampaignEntity } from './campaigns/campaign.entity';
+import { CampaignEntity, PAUSED_REASONS } from './campaigns/campaign.entity';
 import { CampaignsService } from './campaigns/campaigns.service';
+import { ClickCounts } from './clicks/click-counts';
+import { TestLinks } from './clicks/test-links';
 import { DeliveryStore } from './delivery/delivery.store';
 import { DeliveryService } from './delivery/delivery.service';
 import { Handoffs } from './delivery/handoffs';
@@ -29,6 +31,13 @@ import { PrivacyRequestsService } from './privacy/privacy-requests.service';
 import { RetentionService } from './privacy/retention.service';
 import { buildStaffServices, staffEntities, type StaffServices } from './staff/staff.module';
 import { AdminStatsService } from './admin/admin-stats.service';
+import { verpTagsOf } from './mail/create-mailer';
+import type { VerpTags } from './mail/verp';
+import { BounceReportEntity, REPORT_KINDS, REPORT_SOURCES } from './bounces/bounce-report.entity';
+import { BouncesService } from './bounces/bounces.service';
+import { webhookProviders } from './bounces/webhooks.routes';
+import type { WebhookProvider } from './bounces/webhooks/provider';
+import { httpsFetchText, type FetchText } from './bounces/webhooks/ses';
 
 export const entities = [
   ApiClientEntity,
@@ -36,6 +45,7 @@ export const entities = [
   ConsentEventEntity,
   CampaignEntity,
   PrivacyRequestEntity,
+  BounceReportEntity,
   ...staffEntities,
 ];
 
@@ -54,6 +64,10 @@ export interface Container {
   mailQueue: MailQueue;
   members: MembersService;
   campaigns: CampaignsService;
+  /** Click counters, one per campaign and link (CONTRACT §12). */
+  clicks: ClickCounts;
+  /** The marker of test mail and preview links, whose clicks are not counted. */
+  testLinks: TestLinks;
   deliveryStore: DeliveryStore;
   /** Members whose newsletter is mid-handoff in this process (the worker marks, leaving waits). */
   handoffs: Handoffs;
@@ -66,10 +80,20 @@ export interface Container {
   staff: StaffServices;
   /** The admin dashboard's figures. */
   adminStats: AdminStatsService;
+  /** Bounces and complaints (CONTRACT §9): reports applied once, the guardrail. */
+  bounces: BouncesService;
+  /** The VERP tags of BOUNCE_DOMAIN; undefined without it (no listener, plain envelope sender). */
+  verp?: VerpTags;
+  /** The provider webhooks whose secret is configured. */
+  bounceWebhooks: ReturnType<typeof webhookProviders>;
   close(): Promise<void>;
 }
 
 export interface ContainerOverrides {
+  /** How the SES webhook fetches the SNS certificate and confirms subscriptions (tests: offline). */
+  fetchText?: FetchText;
+  /** Replaces a configured provider's verifier (tests). */
+  bounceWebhooks?: Partial<Record<'ses' | 'mailgun' | 'sendgrid' | 'postmark', WebhookProvider>>;
   logger?: Logger;
   clock?: Clock;
   mailer?: Mailer;
@@ -99,7 +123,18 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     logger,
     clock,
   });
-  const campaigns = new CampaignsService({ dataSource, config, mailer, members, logger, clock });
+  const clicks = new ClickCounts({ dataSource });
+  const testLinks = new TestLinks(config.tokenKeys);
+  const campaigns = new CampaignsService({
+    dataSource,
+    config,
+    mailer,
+    members,
+    clicks,
+    testLinks,
+    logger,
+    clock,
+  });
   const deliveryStore = new DeliveryStore({ dataSource });
   const handoffs = new Handoffs();
   const delivery = new DeliveryService({
@@ -109,7 +144,16 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     logger,
     clock,
   });
-  const sending = new CampaignSending({ dataSource, campaigns, delivery, members, logger, clock });
+  // The bounces room sits above campaigns: the stats ask it through this function (bounces is made below).
+  const sending: CampaignSending = new CampaignSending({
+    dataSource,
+    campaigns,
+    delivery,
+    members,
+    reportCounts: (id) => bounces.campaignCounts(id),
+    logger,
+    clock,
+  });
   registerGauges(metrics, { members, delivery, sending });
   members.addParticipant(mailQueue);
   members.addParticipant(delivery.participant());
@@ -142,6 +186,35 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   const staff = buildStaffServices({ dataSource, logger, clock });
   retention.addTask({ name: 'staff-sessions', run: (now) => staff.auth.purgeExpired(now) });
   const adminStats = new AdminStatsService({ members, clock });
+  const verp = verpTagsOf(config);
+  const bounces: BouncesService = new BouncesService({
+    dataSource,
+    config: config.bounces,
+    verp,
+    members,
+    delivery,
+    sending,
+    privacy,
+    metrics,
+    logger,
+    clock,
+  });
+  members.addParticipant(bounces.participant());
+  metrics.initReportLabels(REPORT_KINDS, REPORT_SOURCES);
+  retention.addTask({
+    name: 'bounce-diagnostics',
+    run: (now) =>
+      bounces.clearDiagnostics(new Date(now.getTime() - config.retention.deliveryErrorDays * 86_400_000)),
+  });
+  const bounceWebhooks = {
+    ...webhookProviders({
+      config: config.bounces,
+      fetchText: overrides.fetchText ?? httpsFetchText,
+      logger,
+      clock,
+    }),
+    ...overrides.bounceWebhooks,
+  };
 
   return {
     config,
@@ -158,6 +231,8 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     mailQueue,
     members,
     campaigns,
+    clicks,
+    testLinks,
     deliveryStore,
     handoffs,
     delivery,
@@ -167,6 +242,9 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     retention,
     staff,
     adminStats,
+    bounces,
+    verp,
+    bounceWebhooks,
     async close() {
       await mailQueue.drain();
       await mailer.close();
@@ -206,6 +284,13 @@ function registerGauges(
       const t = (await waiting()).oldestQueuedAt;
       return t ? Math.max(0, (Date.now() - t.getTime()) / 1000) : 0;
     },
+  });
+  metrics.gauge({
+    name: 'kundeklubb_campaigns_paused',
+    help: 'Paused campaigns by reason: manual, or the guardrail (bounce-rate, complaint-rate)',
+    label: 'reason',
+    zeroes: PAUSED_REASONS,
+    read: () => rooms.sending.pausedByReason(),
   });
   metrics.gauge({
     name: 'kundeklubb_members',

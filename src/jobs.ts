@@ -1,6 +1,6 @@
 import type { Container } from './container';
 import { DeliveryWorker } from './delivery/delivery.worker';
-import type { Job } from './worker';
+import { periodicJob, type Job } from './worker';
 
 /** Builds the delivery worker of this process from the configuration. */
 export function createDeliveryWorker(
@@ -42,13 +42,15 @@ export function backgroundJobs(c: Container): Job[] {
       run: async () => (await c.mailQueue.processDue(50)) >= 50,
       stop: () => c.mailQueue.drain(),
     },
-    {
-      // Once at start, then daily. Every task is idempotent, so several workers running it is harmless.
+    // Once at start, then whenever a day has passed on the service's clock; a failed run (the
+    // database away) is tried again after a pause. Every task is idempotent, so several workers
+    // running it is harmless.
+    periodicJob({
       name: 'retention',
-      intervalMs: 24 * 3600 * 1000,
-      run: async () => {
-        await c.retention.run(c.clock());
-      },
-    },
+      periodMs: 24 * 3600 * 1000,
+      clock: c.clock,
+      logger: c.logger,
+      task: (now) => c.retention.run(now),
+    }),
   ];
 }

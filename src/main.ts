@@ -1,15 +1,18 @@
 import type { Server } from 'node:http';
 import type { Config } from './config';
 import { buildContainer, type Container, type ContainerOverrides } from './container';
-import { migrate } from './db/data-source';
+import { openDatabase } from './db/data-source';
 import { createApp } from './app';
 import { BackgroundWorker } from './worker';
 import { backgroundJobs } from './jobs';
+import { BounceListener } from './bounces/bounce-listener';
 
 export interface Running {
   container: Container;
   server?: Server;
   worker?: BackgroundWorker;
+  /** The SMTP listener for bounce reports (api and all, with BOUNCE_DOMAIN set). */
+  bounceListener?: BounceListener;
   stop(): Promise<void>;
 }
 
@@ -21,8 +24,12 @@ export async function start(
 ): Promise<Running> {
   const container = buildContainer(config, overrides);
   const { logger } = container;
-  await container.dataSource.initialize();
-  const applied = await migrate(container.dataSource);
+  const applied = await openDatabase(container.dataSource, (err, attempt, retryInMs) =>
+    logger.warn(
+      { attempt, retryInMs, err: String((err as Error)?.message ?? err) },
+      'database unreachable at start; waiting for it',
+    ),
+  );
   if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
   if (!config.production && config.publicUrl.startsWith('http:')) {
     logger.info({ publicUrl: config.publicUrl }, 'PUBLIC_URL is http; use https in production (RFC 8058)');
@@ -35,6 +42,7 @@ export async function start(
 
   let server: Server | undefined;
   let worker: BackgroundWorker | undefined;
+  let bounceListener: BounceListener | undefined;
   if (role === 'worker' || role === 'all') {
     worker = new BackgroundWorker({ logger, jobs: backgroundJobs(container) });
     worker.start();
@@ -46,6 +54,16 @@ export async function start(
       s.once('error', reject);
     });
     logger.info({ port: config.port, role }, 'listening');
+    if (container.verp) {
+      bounceListener = new BounceListener({
+        verp: container.verp,
+        apply: (report) => container.bounces.apply(report),
+        logger,
+        metrics: container.metrics,
+      });
+      const port = await bounceListener.listen(config.bounces.smtpPort);
+      logger.info({ port, domain: container.verp.domain }, 'bounce listener listening');
+    }
   } else {
     logger.info({ role }, 'worker started');
   }
@@ -54,9 +72,10 @@ export async function start(
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down');
+      if (bounceListener) await bounceListener.close();
       if (server) await new Promise<void>((r) => server!.close(() => r()));
       if (worker) await worker.stop();
       await container.close();
     })());
-  return { container, server, worker, stop };
+  return { container, server, worker, bounceListener, stop };
 }

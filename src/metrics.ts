@@ -10,6 +10,8 @@ export class Metrics {
   private readonly httpDuration: client.Histogram<'method' | 'route' | 'status'>;
   private readonly sent: client.Counter;
   private readonly smtpErrors: client.Counter<'class'>;
+  private readonly reports: client.Counter<'kind' | 'source'>;
+  private readonly reportsIgnored: client.Counter<'source' | 'reason'>;
 
   constructor() {
     const registers = [this.registry];
@@ -26,12 +28,32 @@ export class Metrics {
       help: 'Newsletters handed to SMTP by this process',
       registers,
     });
+    this.reports = new client.Counter({
+      name: 'kundeklubb_bounce_reports_total',
+      help: 'Bounces and complaints applied by this process, by kind (hard, soft, complaint) and source (smtp, ses, mailgun, sendgrid, postmark)',
+      labelNames: ['kind', 'source'],
+      registers,
+    });
+    this.reportsIgnored = new client.Counter({
+      name: 'kundeklubb_bounce_reports_ignored_total',
+      help: 'Reports that changed nothing: duplicate, unmatched (unknown message, forged tag) or unreadable',
+      labelNames: ['source', 'reason'],
+      registers,
+    });
     this.smtpErrors = new client.Counter({
       name: 'kundeklubb_smtp_errors_total',
       help: 'SMTP errors by class: transient (4xx), permanent (5xx), unavailable (no connection)',
       labelNames: ['class'],
       registers,
     });
+  }
+
+  /**
+   * Bounces and complaints applied, by kind (hard, soft, complaint) and source (smtp, ses, …):
+   * each label pair starts at 0 so a dashboard sees the series before the first report.
+   */
+  initReportLabels(kinds: readonly string[], sources: readonly string[]): void {
+    for (const kind of kinds) for (const source of sources) this.reports.inc({ kind, source }, 0);
   }
 
   /**
@@ -74,6 +96,15 @@ export class Metrics {
 
   smtpError(kind: 'transient' | 'permanent' | 'unavailable'): void {
     this.smtpErrors.inc({ class: kind });
+  }
+
+  reportApplied(kind: string, source: string): void {
+    this.reports.inc({ kind, source });
+  }
+
+  /** A report that changed nothing: `duplicate` (heard before) or `unmatched` (no message of ours, a forged tag). */
+  reportIgnored(source: string, reason: 'duplicate' | 'unmatched' | 'unreadable'): void {
+    this.reportsIgnored.inc({ source, reason });
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

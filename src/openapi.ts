@@ -9,6 +9,9 @@ import { campaignStatsSchema } from './campaigns/campaigns.schema';
 import { privacyApi } from './privacy/privacy.routes';
 import { unsubscribeApi } from './privacy/unsubscribe.routes';
 import { privacyLinkApi } from './privacy/privacy-link.routes';
+import { bounceWebhooksApi } from './bounces/webhooks.routes';
+import { clicksApi } from './clicks/clicks.routes';
+import { webVersionApi } from './campaigns/web-version.routes';
 
 /**
  * The external surface (CONTRACT.md) as one OpenAPI 3.1 document, assembled from the routes each
@@ -56,6 +59,9 @@ export const ROUTES: RouteDoc[] = [
   ...confirmationApi,
   ...unsubscribeApi,
   ...privacyLinkApi,
+  ...clicksApi,
+  ...webVersionApi,
+  ...bounceWebhooksApi,
 ];
 
 const SCHEMAS: Record<string, z.ZodType> = { Member: memberViewSchema, Stats: campaignStatsSchema };

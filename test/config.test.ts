@@ -34,6 +34,11 @@ describe('config', () => {
     [{ TOKEN_KEYS: 'short:abc' }, /^TOKEN_KEYS: secret of kid "short" must be at least 32 characters/],
     [{ TOKEN_KEYS: 'nokid' }, /^TOKEN_KEYS: each entry must be kid:secret/],
     [{ DKIM_DOMAIN: 'cosmenor.no' }, /^DKIM_SELECTOR: required when any DKIM_\* variable is set/],
+    [{ BOUNCE_DOMAIN: 'not a domain' }, /^BOUNCE_DOMAIN: must be a domain name/],
+    [{ BOUNCE_PAUSE_RATE: '5' }, /^BOUNCE_PAUSE_RATE: must be a share between 0 and 1/],
+    [{ COMPLAINT_PAUSE_RATE: '0' }, /^COMPLAINT_PAUSE_RATE: must be a share between 0 and 1/],
+    [{ SES_TOPIC_ARNS: 'my-topic' }, /^SES_TOPIC_ARNS: must be a comma list of SNS topic ARNs/],
+    [{ POSTMARK_WEBHOOK_SECRET: 'short' }, /^POSTMARK_WEBHOOK_SECRET: must be at least 16 characters/],
   ])('refuses %j with one line naming the variable', (env, message) => {
     let error: unknown;
     try {
@@ -44,6 +49,28 @@ describe('config', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('reads the bounce settings: defaults off, a lower-cased domain, the topic list, a tag key that survives key rotation', () => {
+    expect(loadConfig(base).bounces).toMatchObject({
+      domain: undefined,
+      smtpPort: 2525,
+      pauseRate: 0.05,
+      complaintPauseRate: 0.003,
+      sesTopicArns: [],
+    });
+    const c = loadConfig({
+      ...base,
+      BOUNCE_DOMAIN: 'Bounce.Cosmenor.no',
+      SES_TOPIC_ARNS: 'arn:aws:sns:eu-north-1:123456789012:a, arn:aws:sns:eu-west-1:123456789012:b',
+    });
+    expect(c.bounces.domain).toBe('bounce.cosmenor.no');
+    expect(c.bounces.sesTopicArns).toEqual([
+      'arn:aws:sns:eu-north-1:123456789012:a',
+      'arn:aws:sns:eu-west-1:123456789012:b',
+    ]);
+    const rotated = loadConfig({ ...base, TOKEN_KEYS: `k2:${'n'.repeat(32)},${base.TOKEN_KEYS}` });
+    expect(rotated.bounces.tagKey).toBe(c.bounces.tagKey);
   });
 
   it('production without TOKEN_KEYS refuses to start', () => {

@@ -1,7 +1,6 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createPool } from 'mysql2/promise';
+import { serveAsChild } from './child-server';
 
 /**
  * Child process: the sign-up baseline. Bare express + mysql2: parse JSON, one INSERT into a
@@ -34,24 +33,7 @@ async function main(): Promise<void> {
       )
       .catch(next);
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
-  });
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    await pool.end();
-    process.exit(0);
-  };
-  process.on('message', (m: unknown) => {
-    if ((m as { cmd?: string }).cmd === 'stop') void stop();
-  });
-  process.on('disconnect', () => void stop());
-  process.send?.({ kind: 'ready', port: (server.address() as AddressInfo).port });
+  await serveAsChild(app, () => pool.end());
 }
 
 main().catch((err: unknown) => {

@@ -234,6 +234,29 @@ export function nextMessage<T>(
   });
 }
 
+/** Forks a server of bench/support (`serveAsChild`) and waits until it listens: the child and its URL. */
+export async function startChildServer(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = forkTs(path.join(__dirname, script), env);
+  const { port } = await nextMessage(child, (m) =>
+    (m as { kind?: string }).kind === 'ready' ? (m as { port: number }) : undefined,
+  );
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+/** A count once the server is quiet (a warm-up's last requests were cut off mid-flight). */
+export async function settled(count: () => Promise<number>): Promise<number> {
+  let last = await count();
+  for (;;) {
+    await sleep(300);
+    const now = await count();
+    if (now === last) return now;
+    last = now;
+  }
+}
+
 /** Asks a child to stop (IPC `stop`, then SIGTERM, then SIGKILL) and waits for its exit. */
 export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;

@@ -7,6 +7,8 @@ export interface LoadFigures {
   p99Ms: number;
   non2xx: number;
   ok: number;
+  /** 3xx answers (a redirect is the success of `/r/`). */
+  redirects: number;
   errors: number;
   seconds: number;
 }
@@ -69,6 +71,7 @@ export function figuresOf(r: autocannon.Result): LoadFigures {
     p99Ms: r.latency.p99,
     non2xx: r.non2xx,
     ok: r['2xx'],
+    redirects: r['3xx'],
     errors: r.errors,
     seconds: r.duration,
   };

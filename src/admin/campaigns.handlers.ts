@@ -17,7 +17,7 @@ import {
 
 /** /admin/campaigns past the editor: the list, progress, send or schedule, pause, resume, cancel. */
 
-type CampaignDeps = Pick<AdminDeps, 'campaigns' | 'sending' | 'clock'>;
+type CampaignDeps = Pick<AdminDeps, 'campaigns' | 'sending' | 'clock' | 'config'>;
 
 /** A scheduled send must be at least this far ahead; anything sooner is "send now". */
 const MIN_SCHEDULE_AHEAD_MS = 60 * 1000;
@@ -45,7 +45,9 @@ export function showCampaign(deps: CampaignDeps): RequestHandler {
       deps.sending.stats(id),
       deps.campaigns.preview(id, 'html'),
     ]);
-    sendHtml(res, 200, progressPage(ctxOf(req, 'campaigns'), { campaign, stats, previewHtml }));
+    const { pauseRate, complaintPauseRate } = deps.config.bounces;
+    const limits = { bounced: pauseRate, complained: complaintPauseRate };
+    sendHtml(res, 200, progressPage(ctxOf(req, 'campaigns'), { campaign, stats, previewHtml, limits }));
   });
 }
 

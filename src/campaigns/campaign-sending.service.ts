@@ -6,11 +6,15 @@ import { toDbTime } from '../db/time';
 import { AppError, conflict, notFound } from '../errors';
 import type { CompiledNewsletter } from '../newsletter/renderer';
 import type { MembersService } from '../members/members.service';
+import type { Audience } from '../members/audience';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { CampaignSource } from '../delivery/delivery.worker';
-import type { CampaignStatus } from './campaign.entity';
+import type { CampaignStatus, PausedReason } from './campaign.entity';
 import type { CampaignsService } from './campaigns.service';
 import type { CampaignStats } from './campaigns.schema';
+
+/** Hard bounces and complaints of a campaign, counted by the bounces room (CONTRACT §9). */
+export type ReportCounts = (campaignId: number) => Promise<{ bounced: number; complained: number }>;
 
 /**
  * A campaign's sending life: send (now or scheduled) → snapshot of the audience into the
@@ -24,15 +28,20 @@ export class CampaignSending implements CampaignSource {
   private readonly members: MembersService;
   private readonly logger: Logger;
   private readonly clock: Clock;
+  private readonly audiences = new Map<number, Audience | null>();
+  private readonly reportCounts: ReportCounts;
 
   constructor(deps: {
     dataSource: DataSource;
     campaigns: CampaignsService;
     delivery: DeliveryService;
     members: MembersService;
+    /** The bounces room's counts (a room above this one answers through this function). */
+    reportCounts: ReportCounts;
     logger: Logger;
     clock: Clock;
   }) {
+    this.reportCounts = deps.reportCounts;
     this.ds = deps.dataSource;
     this.campaigns = deps.campaigns;
     this.delivery = deps.delivery;
@@ -83,21 +92,52 @@ export class CampaignSending implements CampaignSource {
   }
 
   async pause(id: number): Promise<CampaignStats> {
-    return this.transition(id, ['sending'], 'paused');
+    return this.transition(id, ['sending'], 'paused', { pausedReason: 'manual' });
+  }
+
+  /**
+   * The guardrail (CONTRACT §9): a sending campaign pauses itself, with the reason, until a person
+   * resumes it. True when this call paused it (it may already be paused, or done).
+   */
+  async pauseFor(id: number, reason: Exclude<PausedReason, 'manual'>): Promise<boolean> {
+    const paused = await this.campaigns.setStatus(this.ds.manager, id, ['sending'], 'paused', {
+      pausedReason: reason,
+    });
+    return paused;
+  }
+
+  /**
+   * What the guardrail looks at: a sending campaign, and since when its rates count (its start,
+   * or the last resume: resuming is a person's decision, so the rates start over from there).
+   */
+  async guardWindow(id: number): Promise<{ since: Date } | 'not-sending' | 'done'> {
+    const c = await this.campaigns.findById(id);
+    if (!c || c.status === 'sent' || c.status === 'cancelled') return 'done';
+    if (c.status !== 'sending') return 'not-sending';
+    return { since: c.resumedAt ?? c.startedAt ?? new Date(0) };
   }
 
   async resume(id: number): Promise<CampaignStats> {
-    return this.transition(id, ['paused'], 'sending');
+    return this.transition(id, ['paused'], 'sending', { resumedAt: this.clock() });
   }
 
   async cancel(id: number): Promise<CampaignStats> {
     return this.transition(id, ['draft', 'scheduled', 'sending', 'paused'], 'cancelled');
   }
 
-  private async transition(id: number, from: CampaignStatus[], to: CampaignStatus): Promise<CampaignStats> {
+  private async transition(
+    id: number,
+    from: CampaignStatus[],
+    to: CampaignStatus,
+    extra: { pausedReason?: PausedReason; resumedAt?: Date } = {},
+  ): Promise<CampaignStats> {
     const c = await this.requireCampaign(id);
-    const extra = to === 'cancelled' ? { finishedAt: this.clock() } : {};
-    if (!(await this.campaigns.setStatus(this.ds.manager, id, from, to, extra))) {
+    const changes = {
+      ...extra,
+      pausedReason: extra.pausedReason ?? null,
+      ...(to === 'cancelled' ? { finishedAt: this.clock() } : {}),
+    };
+    if (!(await this.campaigns.setStatus(this.ds.manager, id, from, to, changes))) {
       throw new AppError(409, 'conflict', 'Conflict', `cannot go from ${c.status} to ${to}`);
     }
     this.logger.info({ campaignId: id, from: c.status, to }, 'campaign status changed');
@@ -107,7 +147,11 @@ export class CampaignSending implements CampaignSource {
 
   async stats(id: number): Promise<CampaignStats> {
     const c = await this.requireCampaign(id);
-    const n = await this.delivery.counts(id);
+    const [n, clicks, reports] = await Promise.all([
+      this.delivery.counts(id),
+      this.campaigns.clickStats(id),
+      this.reportCounts(id),
+    ]);
     return {
       status: c.status,
       total: n.total,
@@ -116,6 +160,11 @@ export class CampaignSending implements CampaignSource {
       failed: n.failed,
       skipped: n.skipped,
       sending: n.sending,
+      clicks,
+      bounced: reports.bounced,
+      complained: reports.complained,
+      // Paused before reasons were kept: by hand.
+      pausedReason: c.status === 'paused' ? (c.pausedReason ?? 'manual') : null,
     };
   }
 
@@ -128,6 +177,15 @@ export class CampaignSending implements CampaignSource {
     }
   }
 
+  /** Paused campaigns by reason (manual, bounce-rate, complaint-rate), for /metrics. */
+  async pausedByReason(): Promise<Record<string, number>> {
+    const res = await execute(
+      this.ds,
+      `SELECT COALESCE(paused_reason, 'manual') AS reason, COUNT(*) AS n FROM campaigns WHERE status = 'paused' GROUP BY COALESCE(paused_reason, 'manual')`,
+    );
+    return Object.fromEntries(res.records.map((r) => [String(r.reason), Number(r.n)]));
+  }
+
   // ---- CampaignSource for the delivery worker ----
 
   async sendingCampaignIds(): Promise<number[]> {
@@ -137,6 +195,15 @@ export class CampaignSending implements CampaignSource {
 
   compiled(campaignId: number): Promise<CompiledNewsletter> {
     return this.campaigns.loadCompiled(campaignId);
+  }
+
+  /** The audience a sending campaign was sent to; it cannot change once sending, so it is read once. */
+  async audience(campaignId: number): Promise<Audience | null> {
+    if (this.audiences.has(campaignId)) return this.audiences.get(campaignId)!;
+    const c = await this.requireCampaign(campaignId);
+    const audience = this.campaigns.audienceOf(c);
+    this.audiences.set(campaignId, audience);
+    return audience;
   }
 
   async housekeeping(): Promise<void> {

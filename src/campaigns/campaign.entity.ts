@@ -3,6 +3,9 @@ import { idColumn, stringColumn, textColumn, timeColumn } from '../db/columns';
 
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+/** Why a campaign is paused: by hand, or by the guardrail (CONTRACT §9). */
+export const PAUSED_REASONS = ['manual', 'bounce-rate', 'complaint-rate'] as const;
+export type PausedReason = (typeof PAUSED_REASONS)[number];
 
 /**
  * A newsletter as stored. Audience and blocks are kept as the JSON marketing wrote (validated);
@@ -28,6 +31,14 @@ export interface Campaign {
   compiledNonce: string | null;
   /** Recipients enqueued when sending began (the delivery engine sets it). */
   total: number;
+  /** Set while paused; null otherwise. */
+  pausedReason: PausedReason | null;
+  /** When a person last resumed it: the guardrail's rates count messages sent since (else since the start). */
+  resumedAt: Date | null;
+  /** Random id of the web version `/n/{publicId}` (128 bits, not derived from `id`). */
+  publicId: string | null;
+  /** The link list (`NewsletterLink[]` as JSON) frozen with the render; null until frozen. */
+  linksJson: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -50,6 +61,10 @@ export const CampaignEntity = new EntitySchema<Campaign>({
     compiledText: textColumn('compiled_text', true),
     compiledNonce: stringColumn('compiled_nonce', 24, true),
     total: { name: 'total', type: 'integer', default: 0 },
+    pausedReason: stringColumn('paused_reason', 20, true),
+    resumedAt: timeColumn('resumed_at', true),
+    publicId: stringColumn('public_id', 32, true),
+    linksJson: textColumn('links_json', true),
     createdAt: timeColumn('created_at', false),
     updatedAt: timeColumn('updated_at', false),
   },

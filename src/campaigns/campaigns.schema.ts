@@ -4,7 +4,8 @@ import { MSG, msg } from '../presentation/messages';
 import { SOURCES } from '../members/member.entity';
 import { emailSchema } from '../members/members.schema';
 import { blocksSchema, newsletterContentSchema } from '../newsletter/blocks.schema';
-import { CAMPAIGN_STATUSES } from './campaign.entity';
+import { clickStatSchema } from '../clicks/clicks.schema';
+import { CAMPAIGN_STATUSES, PAUSED_REASONS } from './campaign.entity';
 
 const name = singleLine(200);
 // The same rules the renderer applies, so a body that passes here also compiles.
@@ -97,5 +98,13 @@ export const campaignStatsSchema = z.object({
   skipped: count,
   /** Part of `queued` that a worker holds right now. */
   sending: count,
+  /** Messages that hard-bounced (CONTRACT §9). */
+  bounced: count,
+  /** Recipients who reported the newsletter as spam. */
+  complained: count,
+  /** Why it is paused: by hand, or by the guardrail; null unless paused. */
+  pausedReason: z.enum(PAUSED_REASONS).nullable(),
+  /** Clicks per link, no person in them (CONTRACT §12); empty before sending began. */
+  clicks: z.array(clickStatSchema),
 });
 export type CampaignStats = z.infer<typeof campaignStatsSchema>;

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { In, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -11,10 +12,18 @@ import type { Block, NewsletterContent } from '../newsletter/blocks.schema';
 import {
   compileNewsletter,
   fillNewsletter,
+  newsletterLinks,
   NewsletterRenderError,
+  renderWebVersion,
   type Brand,
   type CompiledNewsletter,
+  type LinkTargets,
+  type NewsletterLink,
 } from '../newsletter/renderer';
+import type { ClickCounts } from '../clicks/click-counts';
+import type { ClickStat } from '../clicks/clicks.schema';
+import type { LinkSource } from '../clicks/link-source';
+import type { TestLinks } from '../clicks/test-links';
 import { CampaignEntity, type Campaign, type CampaignStatus } from './campaign.entity';
 import type { CreateCampaignInput, ListCampaignsQuery, PatchCampaignInput } from './campaigns.schema';
 
@@ -59,17 +68,32 @@ function storedRender(c: Campaign): CompiledNewsletter | null {
   });
 }
 
-/** Newsletters: authoring, audience, preview, test send, and the frozen render the delivery engine sends. */
-export class CampaignsService {
+/** The web version's id: 128 random bits, so it cannot be guessed from the campaign id. */
+const newPublicId = () => crypto.randomBytes(16).toString('base64url');
+const PUBLIC_ID = /^[A-Za-z0-9_-]{22}$/;
+const WEB_VERSION_STATUSES: CampaignStatus[] = ['sending', 'paused', 'sent'];
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Newsletters: authoring, audience, preview, test send, the frozen render the delivery engine
+ * sends, and its links (the clicks room's LinkSource) and web version.
+ */
+export class CampaignsService implements LinkSource {
   private readonly ds: DataSource;
   private readonly config: Config;
   private readonly mailer: Mailer;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly members: MembersService;
+  private readonly clicks: ClickCounts;
+  private readonly testLinks: TestLinks;
   private readonly brand: Brand;
   /** Frozen renders by campaign id: they never change once sending began (only drafts are edited). */
   private readonly compiledCache = new Map<number, CompiledNewsletter>();
+  /** Frozen link lists and web versions, by campaign id: as unchanging as the render. */
+  private readonly linksCache = new Map<number, NewsletterLink[]>();
+  private readonly webVersionCache = new Map<number, string>();
 
   constructor(deps: {
     dataSource: DataSource;
@@ -78,9 +102,13 @@ export class CampaignsService {
     logger: Logger;
     clock: Clock;
     members: MembersService;
+    clicks: ClickCounts;
+    testLinks: TestLinks;
   }) {
     this.ds = deps.dataSource;
     this.members = deps.members;
+    this.clicks = deps.clicks;
+    this.testLinks = deps.testLinks;
     this.config = deps.config;
     this.mailer = deps.mailer;
     this.logger = deps.logger;
@@ -167,9 +195,12 @@ export class CampaignsService {
   // ---- authoring ----
 
   /** Compiles to validate too: MJML problems are 422 with block paths, before anything is stored. */
-  private async compileContent(content: NewsletterContent): Promise<CompiledNewsletter> {
+  private async compileContent(
+    content: NewsletterContent,
+    targets?: LinkTargets,
+  ): Promise<CompiledNewsletter> {
     try {
-      return await compileNewsletter(content, this.brand);
+      return await compileNewsletter(content, this.brand, targets);
     } catch (err) {
       if (err instanceof NewsletterRenderError) {
         throw new AppError(
@@ -207,6 +238,10 @@ export class CampaignsService {
       compiledText: null,
       compiledNonce: null,
       total: 0,
+      pausedReason: null,
+      resumedAt: null,
+      publicId: newPublicId(),
+      linksJson: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -259,17 +294,38 @@ export class CampaignsService {
 
   // ---- rendering ----
 
+  /** Every link of a campaign's mail goes through `/r/{id}/{n}`; «Vis i nettleser» to `/n/{publicId}`. */
+  private targetsOf(c: Pick<Campaign, 'id' | 'publicId'>): LinkTargets {
+    return {
+      href: (link) => `${this.config.publicUrl}/r/${c.id}/${link.n}`,
+      webVersionUrl: `${this.config.publicUrl}/n/${c.publicId ?? 'forhandsvisning'}`,
+    };
+  }
+
+  /**
+   * A filled preview or test mail with its click links marked as a test (`?test=`): not counted,
+   * and working for a draft too. Done on the filled text, so members' fill is untouched.
+   */
+  private markAsTest<T extends { html: string; text: string }>(id: number, filled: T): T {
+    const link = new RegExp(`${escapeRegExp(`${this.config.publicUrl}/r/${id}/`)}\\d+`, 'g');
+    const marker = this.testLinks.marker(id);
+    const mark = (s: string) => s.replace(link, (url) => `${url}?test=${marker}`);
+    return { ...filled, html: mark(filled.html), text: mark(filled.text) };
+  }
+
   /** What members get: the frozen render once there is one, else a compile of the draft. */
   private async renderOf(c: Campaign): Promise<CompiledNewsletter> {
-    return storedRender(c) ?? this.compileContent(contentOf(c));
+    return storedRender(c) ?? this.compileContent(contentOf(c), this.targetsOf(c));
   }
 
   async preview(id: number, format: 'html' | 'text'): Promise<string> {
-    const filled = fillNewsletter(await this.renderOf(await this.require(id)), {
+    const c = await this.require(id);
+    const filled = fillNewsletter(await this.renderOf(c), {
       firstName: PREVIEW_FIRST_NAME,
       unsubscribeUrl: this.previewUnsubscribeUrl,
     });
-    return format === 'text' ? filled.text : filled.html;
+    const marked = this.markAsTest(c.id, filled);
+    return format === 'text' ? marked.text : marked.html;
   }
 
   /**
@@ -290,10 +346,10 @@ export class CampaignsService {
    */
   async sendTest(id: number, to: string[]): Promise<{ sent: number }> {
     const c = await this.require(id);
-    const filled = fillNewsletter(await this.renderOf(c), {
-      firstName: null,
-      unsubscribeUrl: this.previewUnsubscribeUrl,
-    });
+    const filled = this.markAsTest(
+      c.id,
+      fillNewsletter(await this.renderOf(c), { firstName: null, unsubscribeUrl: this.previewUnsubscribeUrl }),
+    );
     const recipients = [...new Set(to)];
     let sent = 0;
     for (const address of recipients) {
@@ -355,15 +411,29 @@ export class CampaignsService {
     if (!c) throw notFound('campaign');
     const stored = storedRender(c);
     if (stored) return stored;
-    const compiled = await this.compileContent(contentOf(c));
+    const content = contentOf(c);
+    const compiled = await this.compileContent(content, this.targetsOf(c));
+    const links = newsletterLinks(content);
     const res = await manager
       .createQueryBuilder()
       .update(CampaignEntity)
-      .set({ compiledHtml: compiled.html, compiledText: compiled.text, compiledNonce: compiled.nonce })
+      .set({
+        compiledHtml: compiled.html,
+        compiledText: compiled.text,
+        compiledNonce: compiled.nonce,
+        linksJson: JSON.stringify(links),
+      })
       .where('id = :id', { id })
       .andWhere('compiled_html IS NULL')
       .execute();
-    if (res.affected === 1) return compiled;
+    if (res.affected === 1) {
+      await this.clicks.prepare(
+        manager,
+        id,
+        links.map((l) => l.n),
+      );
+      return compiled;
+    }
     // Another worker froze it first: use theirs.
     const winner = await this.findById(id, manager);
     const theirs = winner && storedRender(winner);
@@ -391,5 +461,64 @@ export class CampaignsService {
     if (!stored) throw new Error(`campaign ${id} has no frozen render; call freezeForSending first`);
     this.compiledCache.set(id, stored);
     return stored;
+  }
+
+  // ---- links and the web version (CONTRACT §12) ----
+
+  private async linkRow(id: number) {
+    return this.repo().findOne({
+      where: { id },
+      select: { id: true, status: true, linksJson: true, blocksJson: true },
+    });
+  }
+
+  /** The frozen link list, read once per process and campaign; null before sending began. */
+  private async frozenLinks(id: number): Promise<NewsletterLink[] | null> {
+    const cached = this.linksCache.get(id);
+    if (cached) return cached;
+    const row = await this.linkRow(id);
+    if (!row?.linksJson) return null;
+    const links = JSON.parse(row.linksJson) as NewsletterLink[];
+    this.linksCache.set(id, links);
+    return links;
+  }
+
+  async sentLinkUrl(id: number, n: number): Promise<string | null> {
+    return (await this.frozenLinks(id))?.find((l) => l.n === n)?.url ?? null;
+  }
+
+  /** A draft's links as they are now (a test mail's links follow the draft's edits). */
+  async testLinkUrl(id: number, n: number): Promise<string | null> {
+    const frozen = await this.frozenLinks(id);
+    if (frozen) return frozen.find((l) => l.n === n)?.url ?? null;
+    const row = await this.linkRow(id);
+    if (!row) return null;
+    const blocks = JSON.parse(row.blocksJson) as Block[];
+    return newsletterLinks({ blocks }).find((l) => l.n === n)?.url ?? null;
+  }
+
+  /** The stats' `clicks`: each frozen link with its count (null below the threshold); none before sending. */
+  async clickStats(id: number): Promise<ClickStat[]> {
+    const links = await this.frozenLinks(id);
+    if (!links) return [];
+    return this.clicks.report(
+      id,
+      links.map(({ n, url, label, blockType }) => ({ n, url, label, blockType })),
+    );
+  }
+
+  /**
+   * `/n/{publicId}`: the newsletter as sent, the same page for everyone (made once per campaign),
+   * only while the campaign is sending, paused or sent; null otherwise.
+   */
+  async webVersion(publicId: string): Promise<string | null> {
+    if (!PUBLIC_ID.test(publicId)) return null;
+    const c = await this.repo().findOne({ where: { publicId }, select: { id: true, status: true } });
+    if (!c || !WEB_VERSION_STATUSES.includes(c.status)) return null;
+    const cached = this.webVersionCache.get(c.id);
+    if (cached) return cached;
+    const page = renderWebVersion(await this.loadCompiled(c.id));
+    this.webVersionCache.set(c.id, page);
+    return page;
   }
 }

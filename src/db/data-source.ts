@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DataSource, type DataSourceOptions, type EntitySchema } from 'typeorm';
 import { migrations } from './migrations';
 import { lockSqliteConnection, type SqliteStatements } from './sqlite-connection-lock';
+import { isConnectionError } from './errors';
 
 export type DbKind = 'sqlite' | 'mysql';
 
@@ -89,4 +90,27 @@ export async function migrate(ds: DataSource): Promise<string[]> {
     }
   }
   return (await ds.runMigrations({ transaction: 'each' })).map((m) => m.name);
+}
+
+/**
+ * Opens the data source and brings the schema up to date, waiting while the database is away (a
+ * server still starting, or restarting): connection errors are retried after a growing pause
+ * (1 s, doubling to 30 s), each reported through `onWait`. Anything else (a refused login, an
+ * unknown database, a failing migration) is thrown at once.
+ */
+export async function openDatabase(
+  ds: DataSource,
+  onWait: (err: unknown, attempt: number, retryInMs: number) => void,
+): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (!ds.isInitialized) await ds.initialize();
+      return await migrate(ds);
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      const retryInMs = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+      onWait(err, attempt, retryInMs);
+      await new Promise((r) => setTimeout(r, retryInMs));
+    }
+  }
 }

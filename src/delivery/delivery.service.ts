@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { Logger } from '../logger';
 import type { Clock } from '../db/time';
 import type { MemberDataParticipant } from '../members/members.service';
-import type { DeliveryCounts, DeliveryStore } from './delivery.store';
+import type { DeliveryCounts, DeliveryStore, LedgerRow } from './delivery.store';
 import type { Handoffs } from './handoffs';
 
 /** Campaign subjects by id, read in the caller's transaction: the campaigns room's answer, for the export. */
@@ -60,6 +60,21 @@ export class DeliveryService {
 
   waiting(campaignIds: number[]): Promise<{ count: number; oldestQueuedAt: Date | null }> {
     return this.store.waiting(campaignIds);
+  }
+
+  /** The ledger row a bounce report names: by its id (VERP tag) or by campaign and member (Message-ID). */
+  ledgerRow(by: { id: number } | { campaignId: number; memberId: number }): Promise<LedgerRow | null> {
+    return this.store.findRow(by);
+  }
+
+  /** How many of the campaign's newsletters were handed to SMTP since `since`. */
+  sentSince(campaignId: number, since: Date): Promise<number> {
+    return this.store.countSentSince(campaignId, since);
+  }
+
+  /** The member's newsletters handed to SMTP since `since`, newest first. */
+  sentTo(memberId: number, since: Date, limit = 50): Promise<LedgerRow[]> {
+    return this.store.sentTo(memberId, since, limit);
   }
 
   /** Retention: SMTP replies kept with failed rows are cleared after `before`. */

@@ -19,6 +19,9 @@ export interface Recipient {
   email: string | null;
   firstName: string | null;
   status: string;
+  /** What the audience narrows by: a member who no longer matches is skipped. */
+  source: string;
+  partnerId: string | null;
 }
 
 export interface DeliveryCounts {
@@ -114,26 +117,39 @@ export class DeliveryStore {
   }
 
   /**
-   * Keeps alive the claims this worker still holds in memory. Rows it lost track of (an error
-   * mid-delivery) are not renewed, so their lease runs out and they return to the queue.
+   * Extends the lease of claims this worker still holds in memory and returns the ids that are
+   * still its own (claimed by it and `sending`): only those may still be handed to SMTP.
    */
-  async renewLeases(workerId: string, ids: number[], now: Date, leaseMs: number): Promise<number> {
-    if (ids.length === 0) return 0;
+  async renewLeases(workerId: string, ids: number[], now: Date, leaseMs: number): Promise<Set<number>> {
+    if (ids.length === 0) return new Set();
     const res = await execute(
       this.ds,
       `UPDATE deliveries SET lease_until = ? WHERE claimed_by = ? AND status = 'sending' AND id IN (${placeholders(ids.length)})`,
       [toDbTime(new Date(now.getTime() + leaseMs)), workerId, ...ids],
     );
-    return res.affected;
+    if (res.affected === ids.length) return new Set(ids);
+    // Fewer than asked (or MySQL counting only changed rows): read which are still ours.
+    const still = await execute(
+      this.ds,
+      `SELECT id FROM deliveries WHERE claimed_by = ? AND status = 'sending' AND id IN (${placeholders(ids.length)})`,
+      [workerId, ...ids],
+    );
+    return new Set(still.records.map((r) => Number(r.id)));
   }
 
-  /** Rows left `sending` by a dead worker go back to the queue once their lease ran out. */
-  async reapExpiredLeases(now: Date): Promise<number> {
+  /**
+   * Rows left `sending` by a worker that is gone go back to the queue: their lease ran out and
+   * their worker has not written a heartbeat since `silentSince` (or never had a row). A live
+   * worker's claims are never taken, however long its lease has been expired.
+   */
+  async reapExpiredLeases(now: Date, silentSince: Date): Promise<number> {
     const t = toDbTime(now);
     const res = await execute(
       this.ds,
-      `UPDATE deliveries SET status = 'queued', claimed_by = NULL, lease_until = NULL, updated_at = ? WHERE status = 'sending' AND lease_until < ?`,
-      [t, t],
+      `UPDATE deliveries SET status = 'queued', claimed_by = NULL, lease_until = NULL, updated_at = ?
+       WHERE status = 'sending' AND lease_until < ?
+         AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id FROM workers WHERE heartbeat_at >= ?))`,
+      [t, t, toDbTime(silentSince)],
     );
     return res.affected;
   }
@@ -185,14 +201,34 @@ export class DeliveryStore {
     );
   }
 
-  /** Gives back claims this worker will not send (shutdown, campaign paused). */
-  async release(workerId: string, ids?: number[]): Promise<number> {
-    const only = ids && ids.length ? ` AND id IN (${placeholders(ids.length)})` : '';
-    if (ids && ids.length === 0) return 0;
+  /**
+   * Gives claims of this worker back to the queue untouched: `only` these rows (campaign paused),
+   * all `except` these (shutdown, keeping rows whose outcome is not recorded yet), and only those
+   * whose lease ran out before `expiredBefore` (claims the worker lost track of).
+   */
+  async release(
+    workerId: string,
+    rows: { only?: number[]; except?: number[]; expiredBefore?: Date } = {},
+  ): Promise<number> {
+    if (rows.only && rows.only.length === 0) return 0;
+    let where = `claimed_by = ? AND status = 'sending'`;
+    const params: unknown[] = [workerId];
+    if (rows.only) {
+      where += ` AND id IN (${placeholders(rows.only.length)})`;
+      params.push(...rows.only);
+    }
+    if (rows.except?.length) {
+      where += ` AND id NOT IN (${placeholders(rows.except.length)})`;
+      params.push(...rows.except);
+    }
+    if (rows.expiredBefore) {
+      where += ' AND lease_until < ?';
+      params.push(toDbTime(rows.expiredBefore));
+    }
     const res = await execute(
       this.ds,
-      `UPDATE deliveries SET status = 'queued', claimed_by = NULL, lease_until = NULL WHERE claimed_by = ? AND status = 'sending'${only}`,
-      [workerId, ...(ids ?? [])],
+      `UPDATE deliveries SET status = 'queued', claimed_by = NULL, lease_until = NULL WHERE ${where}`,
+      params,
     );
     return res.affected;
   }
@@ -280,6 +316,41 @@ export class DeliveryStore {
     }));
   }
 
+  // ---- what bounce reports are about (CONTRACT §9) ----
+
+  /** One ledger row, by its id (a VERP tag) or by campaign and member (a Message-ID). */
+  async findRow(by: { id: number } | { campaignId: number; memberId: number }): Promise<LedgerRow | null> {
+    const res =
+      'id' in by
+        ? await execute(this.ds, `SELECT ${LEDGER_ROW} FROM deliveries WHERE id = ?`, [by.id])
+        : await execute(
+            this.ds,
+            `SELECT ${LEDGER_ROW} FROM deliveries WHERE campaign_id = ? AND member_id = ?`,
+            [by.campaignId, by.memberId],
+          );
+    return res.records[0] ? toLedgerRow(res.records[0]) : null;
+  }
+
+  /** How many of the campaign's newsletters were handed to SMTP since `since` (the guardrail's denominator). */
+  async countSentSince(campaignId: number, since: Date): Promise<number> {
+    const res = await execute(
+      this.ds,
+      `SELECT COUNT(*) AS n FROM deliveries WHERE campaign_id = ? AND status = 'sent' AND sent_at >= ?`,
+      [campaignId, toDbTime(since)],
+    );
+    return Number(res.records[0]?.n ?? 0);
+  }
+
+  /** The member's newsletters handed to SMTP since `since`, newest first (at most `limit`). */
+  async sentTo(memberId: number, since: Date, limit: number): Promise<LedgerRow[]> {
+    const res = await execute(
+      this.ds,
+      `SELECT ${LEDGER_ROW} FROM deliveries WHERE member_id = ? AND status = 'sent' AND sent_at >= ? ORDER BY sent_at DESC, id DESC LIMIT ${Math.floor(limit)}`,
+      [memberId, toDbTime(since)],
+    );
+    return res.records.map(toLedgerRow);
+  }
+
   /** Retention: delivery error details (SMTP replies) older than `before` are cleared. */
   async clearErrorDetails(before: Date): Promise<number> {
     const res = await execute(
@@ -321,4 +392,20 @@ function toClaimed(r: Record<string, unknown>): ClaimedDelivery {
     memberId: r.member_id === null || r.member_id === undefined ? null : Number(r.member_id),
     attempts: Number(r.attempts),
   };
+}
+
+/** A ledger row as a bounce report sees it; `memberId` is null once the member was erased. */
+export interface LedgerRow {
+  id: number;
+  campaignId: number;
+  memberId: number | null;
+  status: string;
+  sentAt: Date | null;
+}
+
+const LEDGER_ROW = 'id, campaign_id, member_id, status, sent_at';
+
+function toLedgerRow(r: Record<string, unknown>): LedgerRow {
+  const { id, campaignId, memberId } = toClaimed(r);
+  return { id, campaignId, memberId, status: String(r.status), sentAt: fromDbTime(r.sent_at) };
 }

@@ -1,6 +1,9 @@
 /**
  * Token bucket: `take()` resolves when a message may go. The rate can change at run time
- * (SEND_RATE is shared between the live workers). Burst is one second of rate at most.
+ * (SEND_RATE is shared between the live workers). The burst is a tenth of a second of rate (at
+ * least one message): enough to ride out timer granularity at high rates, small enough that a
+ * worker catching up after a pause (a claim, a slow relay) cannot push the rate over SEND_RATE
+ * by more than a few per cent over any few seconds.
  */
 export class RateLimiter {
   private tokens: number;
@@ -27,7 +30,7 @@ export class RateLimiter {
   }
 
   private burst(): number {
-    return Math.max(1, this.ratePerSec);
+    return Math.max(1, this.ratePerSec / 10);
   }
 
   private refill(): void {

@@ -4,6 +4,7 @@ import type { Mailer, OutgoingMail } from '../mail/mailer';
 import { MailError } from '../mail/mailer';
 import { fromDbTime, toDbTime, type Clock } from '../db/time';
 import { execute } from '../db/sql';
+import { isConnectionError } from '../db/errors';
 
 /**
  * Builds the mail of one kind for one member at send time, or returns null when it is no
@@ -36,6 +37,7 @@ export class MailQueue {
   private readonly clock: Clock;
   private readonly composers = new Map<string, MailComposer>();
   private readonly inflight = new Set<Promise<void>>();
+  private readonly sentNotDeleted = new Set<number>();
 
   constructor(deps: { dataSource: DataSource; mailer: Mailer; logger: Logger; clock: Clock }) {
     this.ds = deps.dataSource;
@@ -142,8 +144,9 @@ export class MailQueue {
     await Promise.all([...this.inflight]);
   }
 
-  /** Sends what is due; returns how many were sent. */
+  /** Sends what is due; returns how many were sent. Rejects when the database is away (the job retries). */
   async processDue(limit = 50): Promise<number> {
+    await this.forgetSent();
     const now = this.clock();
     const rows: Array<{ id: number; member_id: number; kind: string; attempts: number }> =
       await this.ds.query(
@@ -156,6 +159,14 @@ export class MailQueue {
       if (await this.lease(row.id, now)) sent += (await this.sendOne(row)) ? 1 : 0;
     }
     return sent;
+  }
+
+  /** Rows already sent whose deletion failed (the database went away): deleted before anything else. */
+  private async forgetSent(): Promise<void> {
+    for (const id of [...this.sentNotDeleted]) {
+      await this.ds.query('DELETE FROM mail_outbox WHERE id = ?', [id]);
+      this.sentNotDeleted.delete(id);
+    }
   }
 
   private async lease(id: number, now: Date): Promise<boolean> {
@@ -175,35 +186,51 @@ export class MailQueue {
     attempts: number;
   }): Promise<boolean> {
     const composer = this.composers.get(row.kind);
+    let mail: OutgoingMail | null;
     try {
-      const mail = composer ? await composer(Number(row.member_id)) : null;
+      mail = composer ? await composer(Number(row.member_id)) : null;
       if (mail) await this.mailer.send(mail);
-      await this.ds.query('DELETE FROM mail_outbox WHERE id = ?', [row.id]);
-      if (mail) this.logger.info({ memberId: row.member_id, kind: row.kind }, 'transactional mail sent');
-      return !!mail;
     } catch (err) {
-      const attempts = Number(row.attempts) + 1;
-      const permanent = err instanceof MailError && err.kind === 'permanent';
-      const message = err instanceof Error ? err.message.slice(0, 500) : 'unknown error';
-      if (permanent || attempts >= MAX_ATTEMPTS) {
-        this.logger.error(
-          { memberId: row.member_id, kind: row.kind, attempts, error: message },
-          'transactional mail given up',
-        );
-        await this.ds.query('DELETE FROM mail_outbox WHERE id = ?', [row.id]);
-        return false;
-      }
-      const delayMs = Math.min(30_000 * 2 ** (attempts - 1), 3_600_000);
-      await this.ds.query(
-        'UPDATE mail_outbox SET attempts = ?, next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?',
-        [attempts, toDbTime(new Date(this.clock().getTime() + delayMs)), message, row.id],
-      );
-      this.logger.warn(
-        { memberId: row.member_id, kind: row.kind, attempts, error: message },
-        'transactional mail will be retried',
-      );
+      // The database away is no fault of the mail: the row keeps its lease and is tried after it, no attempt counted.
+      if (isConnectionError(err)) throw err;
+      await this.retryOrGiveUp(row, err);
       return false;
     }
+    try {
+      await this.ds.query('DELETE FROM mail_outbox WHERE id = ?', [row.id]);
+    } catch (err) {
+      // Sent but still queued: this process deletes it first next time instead of sending it again.
+      if (mail) this.sentNotDeleted.add(row.id);
+      throw err;
+    }
+    if (mail) this.logger.info({ memberId: row.member_id, kind: row.kind }, 'transactional mail sent');
+    return !!mail;
+  }
+
+  private async retryOrGiveUp(
+    row: { id: number; member_id: number; kind: string; attempts: number },
+    err: unknown,
+  ): Promise<void> {
+    const attempts = Number(row.attempts) + 1;
+    const permanent = err instanceof MailError && err.kind === 'permanent';
+    const message = err instanceof Error ? err.message.slice(0, 500) : 'unknown error';
+    if (permanent || attempts >= MAX_ATTEMPTS) {
+      this.logger.error(
+        { memberId: row.member_id, kind: row.kind, attempts, error: message },
+        'transactional mail given up',
+      );
+      await this.ds.query('DELETE FROM mail_outbox WHERE id = ?', [row.id]);
+      return;
+    }
+    const delayMs = Math.min(30_000 * 2 ** (attempts - 1), 3_600_000);
+    await this.ds.query(
+      'UPDATE mail_outbox SET attempts = ?, next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?',
+      [attempts, toDbTime(new Date(this.clock().getTime() + delayMs)), message, row.id],
+    );
+    this.logger.warn(
+      { memberId: row.member_id, kind: row.kind, attempts, error: message },
+      'transactional mail will be retried',
+    );
   }
 
   async pending(): Promise<

@@ -5,12 +5,14 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from '../logger';
 import { MailError, toMailError, type Mailer, type OutgoingMail, type SendResult } from './mailer';
 import { dkimOptions, toMessageOptions, type DkimKey } from './smtp-mailer';
+import type { VerpTags } from './verp';
 
 export interface FileMailerDeps {
   /** Directory for the .eml files; created on first use. */
   dir: string;
   from: string;
   dkim?: DkimKey;
+  verp?: VerpTags;
   logger?: Logger;
 }
 
@@ -22,12 +24,14 @@ export class FileMailer implements Mailer {
   private readonly transporter: Transporter;
   private readonly dir: string;
   private readonly from: string;
+  private readonly verp?: VerpTags;
   private readonly logger?: Logger;
   private closed = false;
 
-  constructor({ dir, from, dkim, logger }: FileMailerDeps) {
+  constructor({ dir, from, dkim, verp, logger }: FileMailerDeps) {
     this.dir = dir;
     this.from = from;
+    this.verp = verp;
     this.logger = logger;
     this.transporter = nodemailer.createTransport({
       streamTransport: true,
@@ -40,7 +44,14 @@ export class FileMailer implements Mailer {
   async send(mail: OutgoingMail): Promise<SendResult> {
     if (this.closed) throw new MailError('Mailer is closed', 'transient', undefined, 'ECLOSED');
     try {
-      const info = await this.transporter.sendMail(toMessageOptions(mail, this.from));
+      const options = toMessageOptions(mail, this.from, this.verp);
+      // A relay writes the envelope sender as Return-Path on delivery; the .eml shows it the same way.
+      if (options.envelope)
+        options.headers = {
+          'Return-Path': `<${(options.envelope as { from: string }).from}>`,
+          ...(options.headers as Record<string, string>),
+        };
+      const info = await this.transporter.sendMail(options);
       await fs.mkdir(this.dir, { recursive: true });
       // The name never carries the address; timestamp first so a directory listing is in send order.
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomBytes(6).toString('hex')}.eml`;

@@ -25,6 +25,11 @@ export type OutgoingMail = MailBody & {
   listUnsubscribeUrl?: string;
   /** Extra headers, e.g. `{ 'X-Kundeklubb-Test': 'yes' }`; may not replace the headers the adapter sets. */
   headers?: Record<string, string>;
+  /**
+   * What a bounce of this mail is about (`deliveryTag`, `memberMailTag` in verp.ts): with a bounce
+   * domain, the envelope sender is `b-{tag}@{domain}`. Unset is a test send that names nothing.
+   */
+  bounceTag?: string;
 };
 
 export interface SendResult {

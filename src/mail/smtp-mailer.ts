@@ -8,6 +8,7 @@ import {
   type OutgoingMail,
   type SendResult,
 } from './mailer';
+import { TEST_TAG, type VerpTags } from './verp';
 
 export interface DkimKey {
   domainName: string;
@@ -42,8 +43,11 @@ export function dkimOptions(dkim: DkimKey | undefined) {
   return dkim ? { ...dkim, headerFieldNames: DKIM_SIGNED_HEADERS } : undefined;
 }
 
-/** The one place an `OutgoingMail` becomes a nodemailer message, so SMTP and .eml files get the same MIME. */
-export function toMessageOptions(mail: OutgoingMail, from: string): SendMailOptions {
+/**
+ * The one place an `OutgoingMail` becomes a nodemailer message, so SMTP and .eml files get the same
+ * MIME. With `verp`, the envelope sender names the message (CONTRACT §9); the From header stays.
+ */
+export function toMessageOptions(mail: OutgoingMail, from: string, verp?: VerpTags): SendMailOptions {
   const body = mail.encoded
     ? {
         text: { raw: quotedPrintablePart('text/plain', mail.encoded.text) },
@@ -57,6 +61,9 @@ export function toMessageOptions(mail: OutgoingMail, from: string): SendMailOpti
     ...body,
     messageId: mail.messageId,
     headers: buildHeaders(mail),
+    ...(verp
+      ? { envelope: { from: verp.returnPath(mail.bounceTag ?? TEST_TAG, mail.to), to: mail.to } }
+      : {}),
     // Content is ours, never a path or URL to fetch; keep nodemailer from reading either.
     disableFileAccess: true,
     disableUrlAccess: true,
@@ -75,6 +82,8 @@ export interface SmtpMailerDeps {
   /** Parallel SMTP connections. */
   poolSize: number;
   dkim?: DkimKey;
+  /** Envelope senders `b-{tag}@{BOUNCE_DOMAIN}` when a bounce domain is set. */
+  verp?: VerpTags;
   logger?: Logger;
   /** Milliseconds; defaults suit a relay on the same network. */
   timeouts?: { connection?: number; greeting?: number; socket?: number; send?: number };
@@ -87,14 +96,16 @@ export interface SmtpMailerDeps {
 export class SmtpMailer implements Mailer {
   private readonly transporter: Transporter;
   private readonly from: string;
+  private readonly verp?: VerpTags;
   private readonly logger?: Logger;
   private readonly sendTimeout: number;
   private readonly inFlight = new Map<Promise<unknown>, { abort: AbortController; deadline: number }>();
   private watchdog: NodeJS.Timeout | null = null;
   private closed = false;
 
-  constructor({ url, from, poolSize, dkim, logger, timeouts = {} }: SmtpMailerDeps) {
+  constructor({ url, from, poolSize, dkim, verp, logger, timeouts = {} }: SmtpMailerDeps) {
     this.from = from;
+    this.verp = verp;
     this.logger = logger;
     this.sendTimeout = timeouts.send ?? 120_000;
     this.transporter = nodemailer.createTransport({
@@ -114,7 +125,7 @@ export class SmtpMailer implements Mailer {
 
   async send(mail: OutgoingMail): Promise<SendResult> {
     if (this.closed) throw new MailError('Mailer is closed', 'transient', undefined, 'ECLOSED');
-    const options = toMessageOptions(mail, this.from);
+    const options = toMessageOptions(mail, this.from, this.verp);
     // Bounds queueing plus delivery, so a stalled relay cannot hold a worker's claim forever.
     // One watchdog for all sends instead of AbortSignal.timeout(), which keeps a live 2-minute
     // timer per message until the signal is garbage-collected: old space grew ~5 MB/s while

@@ -30,6 +30,21 @@ export function audienceFilter(audience: Audience | null, alias = 'm'): { sql: s
   return { sql: clauses.join(' AND '), params };
 }
 
+/**
+ * The same rule as audienceFilter, for one member read right before handoff: a member who no
+ * longer matches (left, restricted, moved to another partner) is not mailed.
+ */
+export function inAudience(
+  member: { status: string; source: string; partnerId: string | null },
+  audience: Audience | null,
+): boolean {
+  if (member.status !== 'active') return false;
+  if (audience?.sources?.length && !audience.sources.includes(member.source as Source)) return false;
+  const partners = audience?.partnerIds ?? [];
+  if (partners.length && (member.partnerId === null || !partners.includes(member.partnerId))) return false;
+  return true;
+}
+
 /** Drops empty lists and duplicates, so a stored audience says exactly what filters. */
 export function normalizeAudience(audience: Audience | null | undefined): Audience | null {
   const out: Audience = {};

@@ -10,6 +10,7 @@ export const CONSENT_EVENT_TYPES = [
   'rectification',
   'export',
   'erasure',
+  'bounced',
 ] as const;
 export type ConsentEventType = (typeof CONSENT_EVENT_TYPES)[number];
 
@@ -28,6 +29,8 @@ export interface ConsentEvent {
   textSha256: string | null;
   channel: string | null;
   givenAt: Date | null;
+  /** A `bounced` event's status code (e.g. 5.1.1): the only trace of the report. */
+  code: string | null;
 }
 
 export const ConsentEventEntity = new EntitySchema<ConsentEvent>({
@@ -44,5 +47,6 @@ export const ConsentEventEntity = new EntitySchema<ConsentEvent>({
     textSha256: stringColumn('text_sha256', 64, true),
     channel: stringColumn('channel', 30, true),
     givenAt: timeColumn('given_at', true),
+    code: stringColumn('code', 20, true),
   },
 });

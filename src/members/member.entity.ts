@@ -1,7 +1,8 @@
 import { EntitySchema } from 'typeorm';
 import { idColumn, stringColumn, timeColumn } from '../db/columns';
 
-export const MEMBER_STATUSES = ['pending', 'active', 'unsubscribed', 'restricted'] as const;
+/** `bounced`: the address is dead (CONTRACT §9); kept, never mailed, until the address is corrected. */
+export const MEMBER_STATUSES = ['pending', 'active', 'unsubscribed', 'restricted', 'bounced'] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
 export const SOURCES = ['osme-mobile', 'cosmenor-partner', 'web', 'admin'] as const;
 export type Source = (typeof SOURCES)[number];

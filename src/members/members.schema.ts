@@ -39,6 +39,8 @@ export const signUpSchema = strictObject({
 export type SignUpInput = z.infer<typeof signUpSchema>;
 
 export const rectifySchema = strictObject({
+  /** A new address: the member is `pending` until it is confirmed (CONTRACT §4); corrects a `bounced` member. */
+  email: emailSchema.optional(),
   firstName: name.nullable().optional(),
   lastName: name.nullable().optional(),
   phone: phone.nullable().optional(),
@@ -47,7 +49,8 @@ export const rectifySchema = strictObject({
 export type RectifyInput = z.infer<typeof rectifySchema>;
 
 export const leaveSchema = strictObject({ channel: oneOf(['app', 'email-request', 'phone']) });
-export type LeaveChannel = z.infer<typeof leaveSchema>['channel'] | 'link' | 'one-click';
+/** `complaint`: the recipient reported a newsletter as spam (CONTRACT §9), handled as leaving. */
+export type LeaveChannel = z.infer<typeof leaveSchema>['channel'] | 'link' | 'one-click' | 'complaint';
 
 export const listQuerySchema = strictObject({
   status: oneOf(MEMBER_STATUSES).optional(),

@@ -8,6 +8,7 @@ import { isDuplicateKeyError, isLockConflict } from '../db/errors';
 import { AppError, conflict, notFound, unprocessable } from '../errors';
 import type { MailQuota, MailQueue } from '../mail-queue/mail-queue.service';
 import type { OutgoingMail } from '../mail/mailer';
+import { memberMailTag } from '../mail/verp';
 import type { MemberTokens } from './member-tokens';
 import { audienceFilter, type Audience } from './audience';
 import { placeholders } from '../db/sql';
@@ -44,6 +45,8 @@ export interface ConsentEventView {
   textSha256: string | null;
   channel: string | null;
   givenAt: string | null;
+  /** The status code of a `bounced` event. */
+  code: string | null;
 }
 
 /** What the delivery worker reads of a member right before handoff. */
@@ -52,6 +55,9 @@ export interface RecipientRow {
   email: string | null;
   firstName: string | null;
   status: string;
+  /** For the audience check at handoff (inAudience). */
+  source: string;
+  partnerId: string | null;
 }
 
 export type ConfirmOutcome = 'confirmed' | 'already-active' | 'invalid';
@@ -62,6 +68,8 @@ const CONFIRM_TTL_MS = 72 * 3600 * 1000;
  * confirmation mail a day and three in all. Later sign-ups answer as usual and mail nothing.
  */
 export const CONFIRMATION_QUOTA: MailQuota = { windowMs: 24 * 3600 * 1000, perWindow: 1, total: 3 };
+/** Confirming a new address after rectification: a typo fixed twice in a day still gets its mail. */
+export const ADDRESS_CONFIRMATION_QUOTA: MailQuota = { windowMs: 24 * 3600 * 1000, perWindow: 3, total: 10 };
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function presentMember(m: Member): MemberView {
@@ -93,6 +101,7 @@ export function presentConsentEvent(e: ConsentEvent): ConsentEventView {
     textSha256: e.textSha256,
     channel: e.channel,
     givenAt: iso(e.givenAt),
+    code: e.code,
   };
 }
 
@@ -127,6 +136,7 @@ export class MembersService {
     this.logger = deps.logger;
     this.clock = deps.clock;
     this.mailQueue.register('confirmation', (memberId) => this.composeConfirmation(memberId));
+    this.mailQueue.register('address-confirmation', (memberId) => this.composeConfirmation(memberId));
   }
 
   addParticipant(p: MemberDataParticipant): void {
@@ -230,6 +240,7 @@ export class MembersService {
       textSha256: fields.textSha256 ?? null,
       channel: fields.channel ?? null,
       givenAt: fields.givenAt ?? null,
+      code: fields.code ?? null,
     });
   }
 
@@ -270,23 +281,77 @@ export class MembersService {
     return { items: page.items.map(presentMember), nextCursor: page.nextCursor };
   }
 
-  /** Rectification (art. 16): names, phone, partner. */
+  /**
+   * Rectification (art. 16): names, phone, partner, and the address. A new address makes the
+   * member `pending` until the confirmation mail sent to it is used (this is how a `bounced`
+   * member is corrected); the old address is forgotten, and links mailed to it stop working.
+   */
   async rectify(id: number, patch: RectifyInput): Promise<MemberView> {
-    return this.ds.transaction(async (manager) => {
-      const m = await this.repo(manager).findOneBy({ id });
-      if (!m) throw notFound('member');
-      if (!m.email)
-        throw new AppError(409, 'conflict', 'Conflict', 'the member has left; nothing is held to rectify');
-      const changes: Partial<Member> = { updatedAt: this.clock() };
-      if (patch.firstName !== undefined) changes.firstName = patch.firstName;
-      if (patch.lastName !== undefined) changes.lastName = patch.lastName;
-      if (patch.phone !== undefined) changes.phone = patch.phone;
-      if (patch.partnerId !== undefined) changes.partnerId = patch.partnerId;
-      await this.repo(manager).update({ id }, changes);
-      await this.appendEvent(manager, id, 'rectification');
-      this.logger.info({ memberId: id, fields: Object.keys(patch) }, 'member rectified');
-      return presentMember({ ...m, ...changes });
-    });
+    let view: MemberView;
+    let queuedMail: boolean;
+    try {
+      ({ view, queuedMail } = await this.ds.transaction(async (manager) => {
+        const m = await this.lockMember(manager, id);
+        if (!m) throw notFound('member');
+        if (!m.email)
+          throw new AppError(409, 'conflict', 'Conflict', 'the member has left; nothing is held to rectify');
+        const changes: Partial<Member> = { updatedAt: this.clock() };
+        if (patch.firstName !== undefined) changes.firstName = patch.firstName;
+        if (patch.lastName !== undefined) changes.lastName = patch.lastName;
+        if (patch.phone !== undefined) changes.phone = patch.phone;
+        if (patch.partnerId !== undefined) changes.partnerId = patch.partnerId;
+        const newEmail = patch.email !== undefined && patch.email !== m.email ? patch.email : null;
+        if (newEmail) {
+          // Art. 18 holds the data as it is until the restriction is lifted.
+          if (m.status === 'restricted')
+            throw conflict('the member is restricted; lift the restriction before changing the address');
+          if (await this.repo(manager).findOneBy({ email: newEmail }))
+            throw conflict('the address belongs to another member');
+          changes.email = newEmail;
+          changes.status = 'pending';
+          await this.memberTokens.revoke(manager, id);
+        }
+        await this.repo(manager).update({ id }, changes);
+        await this.appendEvent(manager, id, 'rectification');
+        const queued =
+          !!newEmail &&
+          (await this.mailQueue.enqueueWithin(
+            manager,
+            id,
+            'address-confirmation',
+            ADDRESS_CONFIRMATION_QUOTA,
+          ));
+        return { view: presentMember({ ...m, ...changes }), queuedMail: queued };
+      }));
+    } catch (err) {
+      // Two rectifications racing for one address: the unique index lets one win.
+      if (isDuplicateKeyError(err)) throw conflict('the address belongs to another member');
+      throw err;
+    }
+    if (queuedMail) this.mailQueue.kick();
+    this.logger.info({ memberId: id, fields: Object.keys(patch) }, 'member rectified');
+    return view;
+  }
+
+  /**
+   * The address is dead (CONTRACT §9): an active or pending member becomes `bounced`, never mailed
+   * until the address is corrected; a restricted one returns to `bounced` when the restriction is
+   * lifted. Recorded as a `bounced` event with the status code only. True when it changed anything.
+   * `m` is the member as read under its row lock (lockMember) in this transaction.
+   */
+  async markBounced(manager: EntityManager, m: Member, code: string | null): Promise<boolean> {
+    if (!m.email) return false;
+    const id = m.id;
+    const now = this.clock();
+    let changes: Partial<Member> | null = null;
+    if (m.status === 'active' || m.status === 'pending') changes = { status: 'bounced', updatedAt: now };
+    else if (m.status === 'restricted' && m.statusBeforeRestriction !== 'bounced')
+      changes = { statusBeforeRestriction: 'bounced', updatedAt: now };
+    if (!changes) return false;
+    await this.repo(manager).update({ id }, changes);
+    await this.appendEvent(manager, id, 'bounced', { code });
+    this.logger.info({ memberId: id, code }, 'member bounced');
+    return true;
   }
 
   /**
@@ -295,37 +360,40 @@ export class MembersService {
    * suppression HMAC and an anonymous row remain. Idempotent.
    */
   async leave(id: number, channel: LeaveChannel): Promise<{ changed: boolean }> {
-    const changed = await this.ds.transaction(async (manager) => {
-      const m = await this.lockMember(manager, id);
-      if (!m || !m.email) return false;
-      const now = this.clock();
-      await this.suppression.add(manager, m.email, 'unsubscribed', now);
-      for (const p of this.participants) await p.forget(manager, { id, email: m.email }, 'leave');
-      await this.memberTokens.revoke(manager, id);
-      await this.repo(manager).update(
-        { id },
-        {
-          email: null,
-          firstName: null,
-          lastName: null,
-          phone: null,
-          externalId: null,
-          partnerId: null,
-          sourceVersion: null,
-          status: 'unsubscribed',
-          statusBeforeRestriction: null,
-          updatedAt: now,
-          leftAt: now,
-        },
-      );
-      await this.appendEvent(manager, id, 'withdrawal', { channel });
-      return true;
-    });
+    const changed = await this.ds.transaction((manager) => this.leaveIn(manager, id, channel));
     if (changed) {
       await this.settle(id);
       this.logger.info({ memberId: id, channel }, 'member left');
     }
     return { changed };
+  }
+
+  /** Leaving inside the caller's transaction (a complaint, CONTRACT §9); the caller settles after commit. */
+  async leaveIn(manager: EntityManager, id: number, channel: LeaveChannel): Promise<boolean> {
+    const m = await this.lockMember(manager, id);
+    if (!m || !m.email) return false;
+    const now = this.clock();
+    await this.suppression.add(manager, m.email, 'unsubscribed', now);
+    for (const p of this.participants) await p.forget(manager, { id, email: m.email }, 'leave');
+    await this.memberTokens.revoke(manager, id);
+    await this.repo(manager).update(
+      { id },
+      {
+        email: null,
+        firstName: null,
+        lastName: null,
+        phone: null,
+        externalId: null,
+        partnerId: null,
+        sourceVersion: null,
+        status: 'unsubscribed',
+        statusBeforeRestriction: null,
+        updatedAt: now,
+        leftAt: now,
+      },
+    );
+    await this.appendEvent(manager, id, 'withdrawal', { channel });
+    return true;
   }
 
   /** Lets every room finish what it had in flight for this member before the caller answers. */
@@ -427,7 +495,7 @@ export class MembersService {
     if (memberIds.length === 0) return found;
     const res = await execute(
       this.ds,
-      `SELECT id, email, first_name, status FROM members WHERE id IN (${placeholders(memberIds.length)})`,
+      `SELECT id, email, first_name, status, source, partner_id FROM members WHERE id IN (${placeholders(memberIds.length)})`,
       memberIds,
     );
     for (const r of res.records) {
@@ -437,6 +505,8 @@ export class MembersService {
         email: (r.email as string) ?? null,
         firstName: (r.first_name as string) ?? null,
         status: String(r.status),
+        source: String(r.source),
+        partnerId: (r.partner_id as string) ?? null,
       });
     }
     return found;
@@ -509,6 +579,7 @@ export class MembersService {
     };
     return {
       to: m.email,
+      bounceTag: memberMailTag(memberId),
       subject: 'Bekreft medlemskapet ditt i Sothys Kundeklubb',
       html: fillTemplate(readTemplate('mail/confirmation.html'), values),
       text: fillTemplate(readTemplate('mail/confirmation.txt'), values, false),

@@ -18,6 +18,29 @@ export interface Brand {
 }
 
 /**
+ * A link the renderer writes into a newsletter (a block's button and its image): `n` is its place
+ * in the campaign, counting from 1 in the order the blocks come. The footer's unsubscribe and
+ * privacy links are the person's own and not among them.
+ */
+export interface NewsletterLink {
+  n: number;
+  url: string;
+  label: string;
+  blockType: Block['type'];
+  /** Index of the block in the campaign. */
+  block: number;
+}
+
+/**
+ * Where the mail's links point, fixed for the whole campaign (so they cost nothing per recipient):
+ * `href(link)` for each link (default: its own URL), `webVersionUrl` for «Vis i nettleser».
+ */
+export interface LinkTargets {
+  href?: (link: NewsletterLink) => string;
+  webVersionUrl?: string;
+}
+
+/**
  * `html` and `text` still contain the per-recipient placeholders, which carry `nonce`. Stored
  * renders keep their nonce, so only this compile's own placeholders are ever filled.
  */
@@ -124,12 +147,31 @@ function paragraphsHtml(body: string | undefined): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // Blocks
 
-function blockValues(block: Block): TemplateValues {
+/** The campaign's links in order; the same numbering the compiled mail uses. */
+export function newsletterLinks(content: Pick<NewsletterContent, 'blocks'>): NewsletterLink[] {
+  const links: NewsletterLink[] = [];
+  content.blocks.forEach((block, index) => {
+    if (block.link)
+      links.push({
+        n: links.length + 1,
+        url: block.link.url,
+        label: block.link.label,
+        blockType: block.type,
+        block: index,
+      });
+  });
+  return links;
+}
+
+function blockValues(block: Block, href: string | undefined): TemplateValues {
+  const linkUrl = optionalHtml(href);
   const common: TemplateValues = {
     title: escapeHtml(block.title),
     body: paragraphsHtml(block.body),
-    linkUrl: optionalHtml(block.link?.url),
+    linkUrl,
     linkLabel: optionalHtml(block.link?.label),
+    // An empty href leaves the image unlinked (MJML writes no <a>).
+    imageHref: linkUrl ?? '',
   };
   switch (block.type) {
     case 'activity':
@@ -250,9 +292,14 @@ function countNewlines(text: string, from = 0, to = text.length): number {
   return count;
 }
 
-function composeMjml(content: NewsletterContent, brand: Brand, markers: Markers) {
-  const blockSources = content.blocks.map((block) => interpolate(template(block.type), blockValues(block)));
+function composeMjml(content: NewsletterContent, brand: Brand, markers: Markers, targets: LinkTargets) {
+  const hrefOf = targets.href ?? ((link: NewsletterLink) => link.url);
+  const hrefs = new Map(newsletterLinks(content).map((link) => [link.block, hrefOf(link)]));
+  const blockSources = content.blocks.map((block, i) =>
+    interpolate(template(block.type), blockValues(block, hrefs.get(i))),
+  );
   const source = interpolate(template('layout'), {
+    webVersionUrl: escapeHtml(targets.webVersionUrl ?? `${brand.publicUrl}/n/forhandsvisning`),
     subject: escapeHtml(content.subject),
     preheader: optionalHtml(content.preheader),
     greeting: markers.greeting,
@@ -303,6 +350,8 @@ const htmlToText = compileHtmlToText({
   wordwrap: 76,
   selectors: [
     { selector: 'img', format: 'skip' },
+    // An image's link is the button's link below it; once is enough in plain text.
+    { selector: '.kk-image', format: 'skip' },
     // mj-preview's hidden preheader: inbox preview only, noise in the text part.
     { selector: 'div[style*="display:none"]', format: 'skip' },
     { selector: 'a', options: { hideLinkHrefIfSameAsText: true, linkBrackets: ['[', ']'] } },
@@ -332,10 +381,11 @@ function validateContent(content: NewsletterContent): NewsletterContent {
 export async function compileNewsletter(
   content: NewsletterContent,
   brand: Brand,
+  targets: LinkTargets = {},
 ): Promise<CompiledNewsletter> {
   const valid = validateContent(content);
   const nonce = crypto.randomBytes(12).toString('hex');
-  const { source, blockLines } = composeMjml(valid, brand, markersOf(nonce));
+  const { source, blockLines } = composeMjml(valid, brand, markersOf(nonce), targets);
   const html = await renderMjml(source, blockLines);
   // Frozen so the cached segments can never drift from html/text.
   const compiled: CompiledNewsletter = Object.freeze({
@@ -384,4 +434,22 @@ export function encodeNewsletter(
     subject: compiled.subject,
     encoded: { html: plan.html.fill(v.html), text: plan.text.fill(v.text) },
   };
+}
+
+/** Stands in for the unsubscribe URL in the web version, where it is then replaced by a note. */
+const WEB_VERSION_UNSUBSCRIBE = 'https://nettversjon.invalid/';
+const WEB_VERSION_UNSUBSCRIBE_LINK = /<a href="https:\/\/nettversjon\.invalid\/"[^>]*>[\s\S]*?<\/a>/g;
+
+/**
+ * The newsletter as one web page for everyone (`/n/{publicId}`): the greeting without a name,
+ * and the footer's unsubscribe link, which is each member's own, replaced by where to find it.
+ */
+export function renderWebVersion(compiled: CompiledNewsletter): string {
+  const { html } = fillNewsletter(compiled, { firstName: null, unsubscribeUrl: WEB_VERSION_UNSUBSCRIBE });
+  const page = html.replace(
+    WEB_VERSION_UNSUBSCRIBE_LINK,
+    'Du kan melde deg av med lenken nederst i e-posten du fikk.',
+  );
+  if (page.includes(WEB_VERSION_UNSUBSCRIBE)) throw new Error('web version: the unsubscribe link is left');
+  return page;
 }

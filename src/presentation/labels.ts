@@ -19,6 +19,7 @@ export const MEMBER_STATUS_LABELS = {
   active: 'Aktiv',
   unsubscribed: 'Meldt ut',
   restricted: 'Begrenset',
+  bounced: 'Adressen virker ikke',
 } satisfies Record<string, string>;
 
 export const PUBLIC_MEMBER_STATUS_LABELS = {
@@ -26,6 +27,7 @@ export const PUBLIC_MEMBER_STATUS_LABELS = {
   active: 'Medlem',
   unsubscribed: 'Meldt av',
   restricted: 'Behandlingen er begrenset',
+  bounced: 'E-postadressen virker ikke',
 } satisfies Record<keyof typeof MEMBER_STATUS_LABELS, string>;
 
 export const SOURCE_LABELS = {
@@ -49,6 +51,7 @@ export const CONSENT_EVENT_LABELS = {
   rectification: 'Opplysninger rettet',
   export: 'Innsyn (eksport)',
   erasure: 'Slettet',
+  bounced: 'E-post kom i retur (adressen virker ikke)',
 } satisfies Record<string, string>;
 
 export const PUBLIC_CONSENT_EVENT_LABELS = {
@@ -60,6 +63,7 @@ export const PUBLIC_CONSENT_EVENT_LABELS = {
   rectification: 'Opplysninger rettet',
   export: 'Innsyn i opplysningene',
   erasure: 'Sletting',
+  bounced: 'E-post til deg kom i retur',
 } satisfies Record<keyof typeof CONSENT_EVENT_LABELS, string>;
 
 /** How a consent event or a privacy request came in; staff read it inside a sentence («(appen)»). */
@@ -78,6 +82,8 @@ export const CHANNEL_LABELS: Record<string, string> = {
   letter: 'brev',
   'in-person': 'oppmøte',
   other: 'annet',
+  complaint: 'spamklage',
+  bounce: 'e-post i retur',
 };
 
 export const PUBLIC_CHANNEL_LABELS: Record<string, string> = {
@@ -95,6 +101,8 @@ export const PUBLIC_CHANNEL_LABELS: Record<string, string> = {
   retention: 'Automatisk sletting',
   'in-person': 'Oppmøte',
   other: 'Annet',
+  complaint: 'Du merket e-post fra oss som søppelpost',
+  bounce: 'E-post til deg kom i retur',
 };
 
 export const REQUEST_TYPE_LABELS = {
@@ -137,10 +145,25 @@ export const BLOCK_TYPE_LABELS = {
   offer: 'Tilbud',
 } satisfies Record<string, string>;
 
+/** Why a campaign is paused (CONTRACT §9): by hand, or by the guardrail. */
+export const PAUSED_REASON_LABELS = {
+  manual: 'Pauset av en ansatt',
+  'bounce-rate': 'Pauset automatisk: for mange adresser som ikke virker',
+  'complaint-rate': 'Pauset automatisk: for mange spamklager',
+} satisfies Record<string, string>;
+
+/** Kinds of report from the mail system (CONTRACT §9). */
+export const REPORT_KIND_LABELS = {
+  hard: 'Adressen virker ikke',
+  soft: 'Midlertidig ikke levert',
+  complaint: 'Spamklage',
+} satisfies Record<string, string>;
+
 /** Titles of the parts other rooms add to a member's export (privacy page). */
 export const PUBLIC_EXPORT_PART_TITLES: Record<string, string> = {
   deliveries: 'Nyhetsbrev sendt til deg',
   privacyRequests: 'Henvendelser om personvern',
+  bounces: 'E-post til deg som kom i retur',
 };
 
 /** Column names of those parts; unknown ones are shown as they are. */
@@ -160,6 +183,9 @@ export const PUBLIC_EXPORT_COLUMN_LABELS: Record<string, string> = {
   createdAt: 'Registrert',
   updatedAt: 'Sist endret',
   overdue: 'Forsinket',
+  kind: 'Hva',
+  statusCode: 'Kode',
+  occurredAt: 'Tidspunkt',
 };
 
 /** The name of `code` in `labels`, or the code itself when it has none (a code added later). */

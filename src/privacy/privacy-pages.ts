@@ -9,6 +9,7 @@ import {
   PUBLIC_REQUEST_STATUS_LABELS,
   PUBLIC_REQUEST_TYPE_LABELS,
   PUBLIC_SOURCE_LABELS,
+  REPORT_KIND_LABELS,
   labelOf,
 } from '../presentation/labels';
 import { formatShort } from '../presentation/oslo-time';
@@ -23,6 +24,7 @@ const VALUE_LABELS: Record<string, Record<string, string>> = {
   status: { ...PUBLIC_DELIVERY_STATUS_LABELS, ...PUBLIC_REQUEST_STATUS_LABELS },
   type: PUBLIC_REQUEST_TYPE_LABELS,
   channel: PUBLIC_CHANNEL_LABELS,
+  kind: REPORT_KIND_LABELS,
 };
 
 const cell = (v: unknown): HtmlValue => {

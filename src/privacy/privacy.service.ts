@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import type { Clock } from '../db/time';
 import { AppError, notFound } from '../errors';
 import type { OutgoingMail } from '../mail/mailer';
+import { memberMailTag } from '../mail/verp';
 import type { MailQuota, MailQueue } from '../mail-queue/mail-queue.service';
 import type { SignedTokens } from '../tokens/signed-tokens';
 import { fillTemplate, readTemplate } from '../templates';
@@ -33,7 +34,8 @@ export interface MemberExport {
 }
 
 /** Why a member was erased; recorded as the channel of the anonymous 'erasure' event. */
-export type EraseReason = 'staff' | 'privacy-link' | 'request' | 'retention';
+/** `bounce`: a sign-up whose confirmation mail hard-bounced (CONTRACT §9). */
+export type EraseReason = 'staff' | 'privacy-link' | 'request' | 'retention' | 'bounce';
 export type ExportChannel = 'staff' | 'privacy-link';
 
 export type UnsubscribeView =
@@ -206,8 +208,8 @@ export class PrivacyService {
     const memberId = claims.memberId;
     const outcome = await this.ds.transaction(async (manager) => {
       const m = await this.members.lockMember(manager, memberId);
-      // Nothing but the confirmation is mailed to a pending sign-up (CONTRACT §4).
-      if (!m || !m.email || m.status === 'pending') return 'unavailable' as const;
+      // Nothing but the confirmation is mailed to a pending sign-up (CONTRACT §4), nothing to a dead address (§9).
+      if (!m || !m.email || m.status === 'pending' || m.status === 'bounced') return 'unavailable' as const;
       const queued = await this.mailQueue.enqueueWithin(
         manager,
         memberId,
@@ -225,7 +227,7 @@ export class PrivacyService {
 
   private async composePrivacyLink(memberId: number): Promise<OutgoingMail | null> {
     const m = await this.members.findMember(memberId);
-    if (!m || !m.email || m.status === 'pending') return null;
+    if (!m || !m.email || m.status === 'pending' || m.status === 'bounced') return null;
     const token = await this.memberTokens.issue(memberId, 'privacy', PRIVACY_LINK_TTL_MS);
     const values = {
       privacyUrl: `${this.config.publicUrl}/p/${token}`,
@@ -233,6 +235,7 @@ export class PrivacyService {
     };
     return {
       to: m.email,
+      bounceTag: memberMailTag(memberId),
       subject: 'Opplysningene dine i Sothys Kundeklubb',
       html: fillTemplate(readTemplate('mail/privacy-link.html'), values),
       text: fillTemplate(readTemplate('mail/privacy-link.txt'), values, false),

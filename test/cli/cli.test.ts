@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,22 @@ describe('kundeklubb CLI', () => {
     LOG_LEVEL: 'warn',
   };
   const cli = (...args: string[]) => run(process.execPath, [BIN, ...args], { env, timeout: 60000 });
+  /** The CLI with `input` piped to its stdin (how scripts give `users create` the password). */
+  const cliWithInput = (input: string, ...args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+      child.once('error', reject);
+      child.once('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+      child.stdin.end(input);
+    });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('creates a client on a brand-new database and prints only the token', async () => {
@@ -57,5 +73,42 @@ describe('kundeklubb CLI', () => {
   it('migrate reports an up-to-date schema the second time', async () => {
     await cli('migrate');
     expect((await cli('migrate')).stdout.trim()).toBe('schema is up to date');
+  });
+
+  it('users create, list and disable staff accounts; the password comes from stdin and is never printed', async () => {
+    const password = 'et langt nok passord 2026';
+    const created = await cliWithInput(
+      `${password}\n`,
+      'users',
+      'create',
+      '--email',
+      'Kari.Staff@Cosmenor.no',
+      '--role',
+      'marketing',
+    );
+    expect(created).toMatchObject({ code: 0, stdout: 'created kari.staff@cosmenor.no (marketing)\n' });
+    const tooShort = await cliWithInput(
+      'kort\n',
+      'users',
+      'create',
+      '--email',
+      'ola@cosmenor.no',
+      '--role',
+      'privacy',
+    );
+    expect(tooShort.code).toBe(1);
+    expect(tooShort.stderr).toMatch(/^kundeklubb: .*password/i);
+    const listed = await cli('users', 'list');
+    expect(listed.stdout).toMatch(/^kari\.staff@cosmenor\.no\tmarketing\t\S+\tactive$/m);
+    expect(listed.stdout).not.toMatch(/ola@cosmenor\.no/);
+    expect(listed.stdout + created.stdout).not.toContain(password);
+    expect(fs.readFileSync(`${dir}/kk.sqlite`).includes(Buffer.from(password))).toBe(false);
+
+    expect((await cli('users', 'disable', '--email', 'kari.staff@cosmenor.no')).stdout).toBe(
+      'disabled kari.staff@cosmenor.no\n',
+    );
+    expect((await cli('users', 'list')).stdout).toMatch(
+      /^kari\.staff@cosmenor\.no\tmarketing\t\S+\tdisabled \S+$/m,
+    );
   });
 });

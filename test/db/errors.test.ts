@@ -1,5 +1,10 @@
 import { QueryFailedError } from 'typeorm';
-import { isDeadlockError, isDuplicateKeyError, retryOnDeadlock } from '../../src/db/errors';
+import {
+  isConnectionError,
+  isDeadlockError,
+  isDuplicateKeyError,
+  retryOnDeadlock,
+} from '../../src/db/errors';
 
 const driverError = (code: string) => Object.assign(new Error(code), { code });
 const failed = (code: string) => new QueryFailedError('UPDATE deliveries …', [], driverError(code));
@@ -40,5 +45,21 @@ describe('database error helpers', () => {
       }),
     ).rejects.toThrow();
     expect(calls).toBe(1);
+  });
+
+  it('tell a database that is away (503, wait and retry) from a statement that failed or a bad configuration', () => {
+    const fatal = (message: string, code?: string) =>
+      Object.assign(new Error(message), { code, fatal: true });
+    expect(isConnectionError(driverError('ECONNREFUSED'))).toBe(true);
+    expect(isConnectionError(failed('PROTOCOL_CONNECTION_LOST'))).toBe(true);
+    expect(isConnectionError(failed('ER_SERVER_SHUTDOWN'))).toBe(true);
+    expect(isConnectionError(fatal("Can't add new command when connection is in closed state"))).toBe(true);
+    expect(isConnectionError(new Error('Pool is closed.'))).toBe(true);
+    expect(isConnectionError(failed('ER_DUP_ENTRY'))).toBe(false);
+    expect(isConnectionError(failed('ER_LOCK_DEADLOCK'))).toBe(false);
+    expect(isConnectionError(fatal('Access denied for user', 'ER_ACCESS_DENIED_ERROR'))).toBe(false);
+    expect(isConnectionError(fatal("Unknown database 'kk'", 'ER_BAD_DB_ERROR'))).toBe(false);
+    expect(isConnectionError(new Error('SQLITE_BUSY: database is locked'))).toBe(false);
+    expect(isConnectionError(undefined)).toBe(false);
   });
 });

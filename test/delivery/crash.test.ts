@@ -65,6 +65,19 @@ describe.each(databaseKinds())('worker processes on %s', (kind) => {
     // The window: messages SMTP accepted but not yet recorded (≤ one 50 ms flush (or 50 outcomes) at 400/s plus the connections).
     console.log(`[crash ${kind}] duplicates after kill -9: ${duplicates}`);
     expect(duplicates).toBeLessThanOrEqual(50 + CONCURRENCY);
+    // A copy sent again after the crash carries the first one's Message-ID (fixed per campaign and member).
+    const memberIds = new Map<string, number>(
+      (await t.c.dataSource.query('SELECT id, email FROM members')).map(
+        (r: { id: number; email: string }) => [r.email, Number(r.id)],
+      ),
+    );
+    for (const [rcpt] of [...counts].filter(([, n]) => n > 1)) {
+      const ids = t.peer
+        .mailsTo(rcpt)
+        .filter((m) => m.parsed.subject === SUBJECT)
+        .map((m) => m.parsed.messageId);
+      expect(ids).toEqual([0, 1].map(() => `<kk.c${id}.m${memberIds.get(rcpt)}@cosmenor.no>`));
+    }
     const rows = await t.c.dataSource.query(
       `SELECT status, COUNT(*) AS n FROM deliveries WHERE campaign_id = ? GROUP BY status`,
       [id],

@@ -7,12 +7,13 @@ import {
   createActiveMembers,
   createCampaign,
   newsletterCounts,
+  runDeliveryWorker,
   stats,
   waitUntil,
 } from '../support/club';
 import { verifyDkim } from '../support/smtp-peer';
 import { createDeliveryWorker } from '../../src/jobs';
-import { BackgroundWorker } from '../../src/worker';
+import type { BackgroundWorker } from '../../src/worker';
 import type { DeliveryWorker } from '../../src/delivery/delivery.worker';
 
 const SUBJECT = 'Julekalender hos Sothys';
@@ -38,15 +39,15 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
     await t?.close();
   });
 
+  /** Completed pumps of the last worker started: each one looked for work and sent what it found. */
+  let pumps = 0;
   function startWorker(overrides: Parameters<typeof createDeliveryWorker>[1] = {}): DeliveryWorker {
-    const worker = createDeliveryWorker(t.c, {
-      retryBaseMs: 100,
-      housekeepingMs: 100,
-      leaseMs: 5000,
-      ...overrides,
-    });
-    const bg = new BackgroundWorker({ logger: t.c.logger, jobs: [worker] });
-    bg.start();
+    pumps = 0;
+    const { worker, bg } = runDeliveryWorker(
+      t.c,
+      { retryBaseMs: 100, housekeepingMs: 100, leaseMs: 5000, ...overrides },
+      () => void pumps++,
+    );
     running.push(bg);
     return worker;
   }
@@ -152,7 +153,7 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
     startWorker();
     const id = await createCampaign(t);
     await campaignAction(t, id, 'send');
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitUntil(async () => t.logs.some((l) => l.includes('SMTP unavailable; holding deliveries')));
     expect((await stats(t, id)).sent).toBe(0);
     await t.peer.up();
     const done = await untilStatus(id, 'sent', 60000);
@@ -172,7 +173,9 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
     // Messages already handed to SMTP finish; claimed ones go back to the queue. Then nothing moves.
     await waitUntil(async () => ((await stats(t, id)) as { sending?: number }).sending === 0, 10000);
     const paused = await stats(t, id);
-    await new Promise((r) => setTimeout(r, 700));
+    // The worker looks twice more and finds nothing to send.
+    const seen = pumps;
+    await waitUntil(async () => pumps >= seen + 2);
     const later = await stats(t, id);
     expect(later.sent).toBe(paused.sent);
     expect(later.sent).toBeLessThan(40);
@@ -254,14 +257,14 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
     expect(members.every((m) => counts.get(m.email) === 1)).toBe(true);
   });
 
-  it('rows left sending by a dead worker are retaken after the lease', async () => {
+  it('rows left sending by a dead worker are retaken after the lease, once it has been silent', async () => {
     await createActiveMembers(t, 5);
     const id = await createCampaign(t);
     await campaignAction(t, id, 'send');
     // A worker that claimed and died: its rows sit in `sending` with a lease in the past.
     const claimed = await t.c.deliveryStore.claim('dead-worker', [id], 3, new Date(), -1000);
     expect(claimed).toHaveLength(3);
-    startWorker();
+    startWorker({ ownerSilentMs: 500 });
     const done = await untilStatus(id, 'sent');
     expect(done.sent).toBe(5);
     expect(newsletterCounts(t, SUBJECT).size).toBe(5);
@@ -284,5 +287,55 @@ describe.each(databaseKinds())('delivery on %s', (kind) => {
     const at91 = await t.c.retention.run(new Date(Date.now() + 91 * 86_400_000));
     expect(at91['delivery-error-details']).toBe(1);
     expect(await row()).toMatchObject({ status: 'failed', last_error: null });
+  });
+
+  it('applies the audience at send: exactly the matching active members; one who stops matching or is restricted before their turn is skipped', async () => {
+    const partner =
+      (p: string, source = 'cosmenor-partner') =>
+      () => ({ source, partnerId: p });
+    const matching = await createActiveMembers(t, 4, 'treff', partner('salong-17'));
+    const otherPartner = await createActiveMembers(t, 2, 'annen', partner('salong-99'));
+    const otherSource = await createActiveMembers(t, 2, 'app', partner('salong-17', 'osme-mobile'));
+    const [left] = await createActiveMembers(t, 1, 'borte', partner('salong-17'));
+    await t.c.members.leave(left.id, 'app');
+
+    const id = await createCampaign(t, {
+      audience: { sources: ['cosmenor-partner'], partnerIds: ['salong-17'] },
+    });
+    // No worker yet: the snapshot is taken, nobody has had their turn.
+    expect((await campaignAction(t, id, 'send')).body).toMatchObject({ status: 'sending', total: 4 });
+    const [moved, restricted, ...reached] = matching;
+    const patched = await request(t.app)
+      .patch(`/v1/members/${moved.id}`)
+      .set('authorization', `Bearer ${t.tokens.app}`)
+      .send({ partnerId: 'salong-99' });
+    expect(patched.status).toBe(200);
+    const restriction = await request(t.app)
+      .post(`/v1/members/${restricted.id}/restrict`)
+      .set('authorization', `Bearer ${t.tokens.privacy}`)
+      .send({ restricted: true });
+    expect(restriction.body.status).toBe('restricted');
+
+    startWorker();
+    const done = await waitUntil(async () => {
+      const s = await stats(t, id);
+      return s.status === 'sent' && s;
+    }, 30000);
+    expect(done).toMatchObject({ total: 4, sent: 2, skipped: 2, failed: 0 });
+    const counts = newsletterCounts(t, SUBJECT);
+    expect([...counts.keys()].sort()).toEqual(reached.map((m) => m.email).sort());
+    expect([...counts.values()]).toEqual([1, 1]);
+    for (const m of [moved, restricted, ...otherPartner, ...otherSource])
+      expect(t.peer.mailsTo(m.email).filter((x) => x.parsed.subject === SUBJECT)).toHaveLength(0);
+    const reasons = await t.c.dataSource.query(
+      `SELECT member_id, last_error FROM deliveries WHERE campaign_id = ? AND status = 'skipped' ORDER BY member_id`,
+      [id],
+    );
+    expect(
+      reasons.map((r: { member_id: number; last_error: string }) => [Number(r.member_id), r.last_error]),
+    ).toEqual([
+      [moved.id, 'no longer in the audience'],
+      [restricted.id, 'member restricted'],
+    ]);
   });
 });

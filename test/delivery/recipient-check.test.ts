@@ -6,6 +6,8 @@ const member = (memberId: number, status = 'active'): Recipient => ({
   email: `m${memberId}@example.no`,
   firstName: null,
   status,
+  source: 'osme-mobile',
+  partnerId: null,
 });
 
 describe('RecipientCheck (the shared re-check before handoff)', () => {

@@ -246,8 +246,8 @@ describe('SmtpMailer against a real SMTP server', () => {
   it('lets a send in flight finish on close, then refuses new sends as transient', async () => {
     peer.setLatency(200);
     const inFlight = mailer.send(newsletter());
-    // Let the message reach the relay, which holds its reply for 200 ms.
-    await new Promise((r) => setTimeout(r, 50));
+    // The message has reached the relay, which holds its reply for 200 ms.
+    await peer.waitFor((m) => m.length === 1);
 
     await mailer.close();
 

@@ -272,11 +272,10 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
         .send({ firstName: 'Karianne', phone: null });
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ firstName: 'Karianne', phone: null, lastName: 'Nordmann' });
-      const bad = await request(t.app)
-        .patch(`/v1/members/${created.body.id}`)
-        .set('authorization', `Bearer ${t.tokens.app}`)
-        .send({ email: 'x@y.no' });
-      expect(bad.status).toBe(400);
+      // Korrigering is recorded: a rectification event appended to the history, naming no values.
+      const history = await t.c.members.consentHistory(created.body.id);
+      expect(history.map((e) => e.type)).toEqual(['signup', 'rectification']);
+      expect(JSON.stringify(history[1])).not.toMatch(/Karianne|Kari\b/);
     });
 
     it('404 for unknown or malformed ids', async () => {

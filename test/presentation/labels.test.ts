@@ -1,4 +1,5 @@
-import { CAMPAIGN_STATUSES } from '../../src/campaigns/campaign.entity';
+import { CAMPAIGN_STATUSES, PAUSED_REASONS } from '../../src/campaigns/campaign.entity';
+import { REPORT_KINDS } from '../../src/bounces/bounce-report.entity';
 import { DELIVERY_STATES } from '../../src/delivery/delivery.store';
 import { CONSENT_EVENT_TYPES } from '../../src/members/consent-event.entity';
 import { MEMBER_STATUSES, SOURCES } from '../../src/members/member.entity';
@@ -11,6 +12,8 @@ import {
   CHANNEL_LABELS,
   CONSENT_EVENT_LABELS,
   MEMBER_STATUS_LABELS,
+  PAUSED_REASON_LABELS,
+  REPORT_KIND_LABELS,
   PUBLIC_CHANNEL_LABELS,
   PUBLIC_CONSENT_EVENT_LABELS,
   PUBLIC_DELIVERY_STATUS_LABELS,
@@ -40,6 +43,8 @@ const CHANNELS = [
   'letter',
   'in-person',
   'other',
+  'complaint',
+  'bounce',
 ];
 
 const sorted = (codes: readonly string[]) => [...codes].sort();
@@ -59,6 +64,8 @@ describe('Norwegian labels', () => {
     ['delivery states (public)', PUBLIC_DELIVERY_STATUS_LABELS, DELIVERY_STATES],
     ['staff roles', ROLE_LABELS, STAFF_ROLES],
     ['block types', BLOCK_TYPE_LABELS, BLOCK_TYPES],
+    ['paused reasons', PAUSED_REASON_LABELS, PAUSED_REASONS],
+    ['report kinds', REPORT_KIND_LABELS, REPORT_KINDS],
     ['channels', CHANNEL_LABELS, CHANNELS],
     ['channels (public)', PUBLIC_CHANNEL_LABELS, CHANNELS],
   ])('name every code of the %s, and nothing else', (_what, labels, codes) => {

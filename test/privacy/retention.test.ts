@@ -13,12 +13,14 @@ const HOUR = 3600 * 1000;
 const CONFIRM_RE = new RegExp(`${TEST_PUBLIC_URL}/c/[A-Za-z0-9_-]+`);
 
 describe.each(databaseKinds())('retention with an injected clock on %s', (kind) => {
+  // Each test has its own database and clock: the counts it asserts are of its own rows, in any order.
   let t: TestApp;
   let now = new Date('2026-03-01T09:00:00.000Z');
-  beforeAll(async () => {
+  beforeEach(async () => {
+    now = new Date('2026-03-01T09:00:00.000Z');
     t = await startTestApp(kind, { clock: () => now });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await t?.close();
   });
 

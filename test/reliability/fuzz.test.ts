@@ -3,22 +3,11 @@ import jwt from 'jsonwebtoken';
 import { buildSignUp, dumpAllTables, startTestApp, type TestApp } from '../support/test-app';
 import { createActiveMembers, createCampaign } from '../support/club';
 import { buildCampaign } from '../support/factories';
+import { prng } from '../support/prng';
 import { recordFinding } from './findings';
 
 const PER_ROUTE = Number(process.env.FUZZ_PER_ROUTE ?? 1000);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with FUZZ_SEED. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 

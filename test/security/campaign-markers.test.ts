@@ -69,7 +69,7 @@ describe.each(databaseKinds())('campaign text cannot imitate a placeholder, on %
       s
         .replace('Hudpleiekveld i Oslo', `Kveld ${FAKE_GREETING}`)
         .replace('Velkommen til en kveld med hudpleie.', `Se ${FAKE_UNSUB}`)
-        .replaceAll('https://sothys.no/kveld', `https://evil.example/?u=${FAKE_UNSUB}`)
+        .replaceAll(`${TEST_PUBLIC_URL}/r/${id}/1`, `https://evil.example/?u=${FAKE_UNSUB}`)
         .replace('Meld deg på', `Trykk ${FAKE_GREETING}`);
     await t.c.dataSource.query('UPDATE campaigns SET compiled_html = ?, compiled_text = ? WHERE id = ?', [
       inject(row.compiled_html),

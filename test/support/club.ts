@@ -2,6 +2,10 @@ import request from 'supertest';
 import type { TestApp } from './test-app';
 import { buildSignUp } from './test-app';
 import { buildCampaign } from './factories';
+import type { Container } from '../../src/container';
+import { createDeliveryWorker } from '../../src/jobs';
+import { BackgroundWorker, type Job } from '../../src/worker';
+import type { DeliveryWorker } from '../../src/delivery/delivery.worker';
 
 /** Active members through the API (the test app must run with DOUBLE_OPT_IN=false). */
 export async function createActiveMembers(
@@ -98,4 +102,28 @@ export function newsletterCounts(t: TestApp, subject: string): Map<string, numbe
     for (const a of m.rcpt) counts.set(a, (counts.get(a) ?? 0) + 1);
   }
   return counts;
+}
+
+/**
+ * The delivery worker of a test's container, run by a BackgroundWorker as in a worker process.
+ * `onPump` is called after each completed pump (a look for work that sent what it found).
+ */
+export function runDeliveryWorker(
+  c: Container,
+  options: Parameters<typeof createDeliveryWorker>[1] = {},
+  onPump?: () => void,
+): { worker: DeliveryWorker; bg: BackgroundWorker } {
+  const worker = createDeliveryWorker(c, options);
+  const job: Job = onPump
+    ? {
+        name: worker.name,
+        intervalMs: worker.intervalMs,
+        run: () => worker.run().finally(onPump),
+        interrupt: () => worker.interrupt(),
+        stop: () => worker.stop(),
+      }
+    : worker;
+  const bg = new BackgroundWorker({ logger: c.logger, jobs: [job] });
+  bg.start();
+  return { worker, bg };
 }

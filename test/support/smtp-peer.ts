@@ -23,7 +23,7 @@ export type PeerBehaviour = (rcpt: string, session: SMTPServerSession) => PeerVe
 
 export interface SmtpPeer {
   port: number;
-  /** `smtp://127.0.0.1:PORT` */
+  /** `smtp://127.0.0.1:PORT` (`smtps://` with TLS) */
   url: string;
   mails: ReceivedMail[];
   mailsTo(addr: string): ReceivedMail[];
@@ -34,8 +34,15 @@ export interface SmtpPeer {
   /** Delay before the reply to the end of DATA (a slow relay). */
   setLatency(ms: number): void;
   stop(): Promise<void>;
-  /** Stops listening and drops open connections; up() listens again on the same port. */
+  /**
+   * Stops listening and cuts every connection; up() listens again on the same port. A message
+   * stored but not yet answered at the cut is in flight: its sender never learns it arrived.
+   */
   down(): Promise<void>;
+  /** The messages that were in flight at a cut (stored, reply never sent), over all cuts so far. */
+  inFlightAtCut(): ReceivedMail[];
+  /** Open client connections (a killed sender's close once everything it sent has been read). */
+  connections(): number;
   up(): Promise<void>;
   clear(): void;
 }
@@ -48,7 +55,13 @@ function parsedUnavailable(): ParsedMail {
   throw new Error('smtp peer was started with parse: false; only raw headers and rcpt are kept');
 }
 
-export async function startSmtpPeer(opts: { parse?: boolean } = {}): Promise<SmtpPeer> {
+export async function startSmtpPeer(
+  opts: {
+    parse?: boolean;
+    /** Implicit TLS (smtps://) with this key and certificate. */
+    tls?: { key: string; cert: string };
+  } = {},
+): Promise<SmtpPeer> {
   const parse = opts.parse ?? true;
   const mails: ReceivedMail[] = [];
   let behaviour: PeerBehaviour | null = null;
@@ -56,9 +69,14 @@ export async function startSmtpPeer(opts: { parse?: boolean } = {}): Promise<Smt
   let server: SMTPServer | null = null;
   let sockets = new Set<net.Socket>();
   let port = 0;
+  /** Set by down(): from then on no reply is sent; messages stored meanwhile are in flight. */
+  let cutting = false;
+  const unreplied: ReceivedMail[] = [];
+  const awaitingReply = new Set<ReceivedMail>();
 
   function createServer(): SMTPServer {
     const smtp = new SMTPServer({
+      ...(opts.tls ? { secure: true, key: opts.tls.key, cert: opts.tls.cert } : {}),
       authOptional: true,
       allowInsecureAuth: true,
       disabledCommands: ['STARTTLS'],
@@ -103,10 +121,18 @@ export async function startSmtpPeer(opts: { parse?: boolean } = {}): Promise<Smt
               mail.raw = raw;
               Object.defineProperty(mail, 'parsed', { get: parsedUnavailable, enumerable: false });
             }
-            if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+            // Stored before the reply, as a relay that has queued the message: a cut before the
+            // reply leaves the sender not knowing, which is what «in flight» means.
             mails.push(mail);
+            awaitingReply.add(mail);
+            if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+            return mail;
           })().then(
-            () => callback(),
+            (mail) => {
+              // Cut meanwhile: the connection is gone and the sender never gets this reply.
+              if (cutting || !awaitingReply.delete(mail)) return;
+              callback();
+            },
             (err: Error) => callback(Object.assign(err, { responseCode: 451 })),
           );
         });
@@ -140,10 +166,16 @@ export async function startSmtpPeer(opts: { parse?: boolean } = {}): Promise<Smt
     const smtp = server;
     if (!smtp) return;
     server = null;
+    cutting = true;
+    // Two turns of the event loop: a reply already written is read by its sender before the cut.
+    for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+    unreplied.push(...awaitingReply);
+    awaitingReply.clear();
     const closed = new Promise<void>((resolve) => smtp.close(() => resolve()));
     for (const socket of sockets) socket.destroy();
     sockets = new Set();
     await closed;
+    cutting = false;
   }
 
   await listen(0);
@@ -153,7 +185,7 @@ export async function startSmtpPeer(opts: { parse?: boolean } = {}): Promise<Smt
       return port;
     },
     get url() {
-      return `smtp://127.0.0.1:${port}`;
+      return `${opts.tls ? 'smtps' : 'smtp'}://127.0.0.1:${port}`;
     },
     mails,
     mailsTo(addr) {
@@ -180,12 +212,15 @@ export async function startSmtpPeer(opts: { parse?: boolean } = {}): Promise<Smt
     },
     stop: close,
     down: close,
+    inFlightAtCut: () => [...unreplied],
+    connections: () => sockets.size,
     async up() {
       if (server) return;
       await listen(port);
     },
     clear() {
       mails.length = 0;
+      unreplied.length = 0;
     },
   };
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
 import { loadConfig, type Config } from '../../src/config';
-import { buildContainer, type Container } from '../../src/container';
+import { buildContainer, type Container, type ContainerOverrides } from '../../src/container';
 import { migrate } from '../../src/db/data-source';
 import { createApp } from '../../src/app';
 import { createLogger } from '../../src/logger';
@@ -28,7 +28,14 @@ export const TEST_PUBLIC_URL = 'http://kundeklubb.test';
 /** A real service on a fresh database (migrated) with a real SMTP peer; no HTTP listener. */
 export async function startTestApp(
   kind: 'sqlite' | 'mysql',
-  opts: { env?: Record<string, string>; clock?: Clock; mysqlUrl?: string; peerParse?: boolean } = {},
+  opts: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    mysqlUrl?: string;
+    peerParse?: boolean;
+    /** E.g. the SES webhook's fetch, offline. */
+    overrides?: Omit<ContainerOverrides, 'logger' | 'clock'>;
+  } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(kind, opts.mysqlUrl);
   const peer = await startSmtpPeer({ parse: opts.peerParse ?? true });
@@ -46,7 +53,7 @@ export async function startTestApp(
   });
   const logs: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => void logs.push(line) });
-  const c = buildContainer(config, { logger, clock: opts.clock });
+  const c = buildContainer(config, { ...opts.overrides, logger, clock: opts.clock });
   await c.dataSource.initialize();
   await migrate(c.dataSource);
   const tokens = {

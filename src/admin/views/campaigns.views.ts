@@ -3,9 +3,17 @@ import type { FieldError } from '../../errors';
 import type { CampaignView } from '../../campaigns/campaigns.service';
 import type { CampaignStats } from '../../campaigns/campaigns.schema';
 import { SOURCES } from '../../members/member.entity';
-import { BLOCK_TYPE_LABELS, CAMPAIGN_STATUS_LABELS, SOURCE_LABELS } from '../../presentation/labels';
+import {
+  BLOCK_TYPE_LABELS,
+  CAMPAIGN_STATUS_LABELS,
+  PAUSED_REASON_LABELS,
+  SOURCE_LABELS,
+} from '../../presentation/labels';
 import { nbMessage } from '../../presentation/messages';
 import { BLOCK_TYPES } from '../../newsletter/blocks.schema';
+import { newsletterLinks } from '../../newsletter/renderer';
+import { MIN_REPORTED_CLICKS } from '../../clicks/clicks.schema';
+import { linkClicksChart } from './chart';
 import { formatLong, formatShort } from '../../presentation/oslo-time';
 import { errorsByField, type BlockForm, type BlockType, type CampaignForm } from '../campaign-form';
 import {
@@ -306,7 +314,13 @@ ${field({ name: 'scheduledAt', label: 'Tidspunkt (norsk tid)', value: d.schedule
 
 export function progressPage(
   ctx: PageContext,
-  d: { campaign: CampaignView; stats: CampaignStats; previewHtml: string | null },
+  d: {
+    campaign: CampaignView;
+    stats: CampaignStats;
+    previewHtml: string | null;
+    /** The guardrail's limits (BOUNCE_PAUSE_RATE, COMPLAINT_PAUSE_RATE), shown beside the rates. */
+    limits?: { bounced: number; complained: number };
+  },
 ): string {
   const c = d.campaign;
   const s = d.stats;
@@ -318,7 +332,7 @@ export function progressPage(
 <p class="muted">${c.subject}</p></div>
 <div class="progress-layout">
 <div>
-${progressCard(ctx, c, s)}
+${progressCard(ctx, c, s, d.limits)}
 <section class="card" aria-labelledby="h-facts"><h2 id="h-facts">Om utsendelsen</h2>
 <dl class="facts">
 <dt>Emne</dt><dd>${c.subject}</dd>
@@ -330,6 +344,7 @@ ${c.finishedAt ? html`<dt>${s.status === 'cancelled' ? 'Avbrutt' : 'Ferdig'}</dt
 </dl>
 <p class="muted small">«Hoppet over» er medlemmer som meldte seg ut eller fikk begrenset behandling før sin tur. Hver mottaker får nyhetsbrevet én gang.</p>
 </section>
+${clicksCard(c, s)}
 </div>
 ${
   d.previewHtml
@@ -343,11 +358,40 @@ ${
   );
 }
 
+/** «under 10»: a count withheld so that no one person's click can be read off. */
+export const WITHHELD_CLICKS = `under ${MIN_REPORTED_CLICKS}`;
+
+/** Clicks per block once sending began: counts without persons, withheld below the threshold. */
+function clicksCard(c: CampaignView, s: CampaignStats): SafeHtml | '' {
+  if (s.status === 'draft' || s.status === 'scheduled') return '';
+  // The stats number the links as the render did; the blocks say which block each is in.
+  const blockOf = new Map(newsletterLinks({ blocks: c.blocks }).map((l) => [l.n, l.block]));
+  const links = s.clicks.map((k) => {
+    const block = blockOf.get(k.n) ?? 0;
+    return {
+      label: `Blokk ${block + 1} · ${BLOCK_TYPE_LABELS[k.blockType]}: ${c.blocks[block]?.title ?? ''}`,
+      detail: k.label,
+      url: k.url,
+      count: k.count,
+      className: `bar-${k.blockType}`,
+    };
+  });
+  return html`<section class="card" aria-labelledby="h-clicks"><h2 id="h-clicks">Klikk per blokk</h2>
+${links.length ? linkClicksChart(links, WITHHELD_CLICKS) : html`<p>Nyhetsbrevet har ingen lenker å telle.</p>`}
+<p class="muted small">Bare antallet klikk på hver lenke telles, aldri hvem som klikket. Færre enn ${MIN_REPORTED_CLICKS} klikk vises som «${WITHHELD_CLICKS}», så ingens klikk kan leses ut. Lenkesjekkere i e-postsystemer, forhåndsvisninger og testutsendelser telles ikke.</p>
+</section>`;
+}
+
 const isLive = (s: CampaignStats) =>
   s.status === 'sending' || s.status === 'paused' || s.status === 'scheduled';
 
 /** The figures the script keeps fresh, and the buttons the current status allows. */
-function progressCard(ctx: PageContext, c: CampaignView, s: CampaignStats): SafeHtml {
+function progressCard(
+  ctx: PageContext,
+  c: CampaignView,
+  s: CampaignStats,
+  limits?: { bounced: number; complained: number },
+): SafeHtml {
   const action = (name: string, label: string, cls: string) =>
     html`<form method="post" action="/admin/campaigns/${c.id}/${name}" class="inline">${csrfField(ctx)}<button type="submit" class="button ${cls}">${label}</button></form>`;
   const actions = [
@@ -361,6 +405,7 @@ function progressCard(ctx: PageContext, c: CampaignView, s: CampaignStats): Safe
   const pct = s.total > 0 ? Math.round(((s.sent + s.failed + s.skipped) / s.total) * 100) : 100;
   return html`<section class="card progress-card" data-stats-url="/admin/campaigns/${c.id}/stats.json" data-status="${s.status}" aria-labelledby="h-progress">
 <h2 id="h-progress">Fremdrift</h2>
+${guardrailBanner(ctx, c, s, limits)}
 ${
   s.status === 'scheduled'
     ? html`<p class="big">Planlagt sendt <strong>${c.scheduledAt ? formatLong(c.scheduledAt) : ''}</strong> til ${audienceText(c.recipients ?? 0)}.</p>`
@@ -371,11 +416,39 @@ ${progressBar(s, 'Sendt av totalt')}
 <div><dt>I kø</dt><dd data-stat="queued">${formatCount(s.queued)}</dd></div>
 <div><dt>Hoppet over</dt><dd data-stat="skipped">${formatCount(s.skipped)}</dd></div>
 <div><dt>Feilet</dt><dd data-stat="failed">${formatCount(s.failed)}</dd></div>
+<div><dt>Kom i retur</dt><dd data-stat="bounced">${formatCount(s.bounced)}</dd></div>
+<div><dt>Spamklager</dt><dd data-stat="complained">${formatCount(s.complained)}</dd></div>
 </dl>`
 }
 <p class="status-line" aria-live="polite" data-status-line>${statusLine(s.status)}</p>
 <div class="actions">${actions}</div>
 </section>`;
+}
+
+/** Share as «1,2 %» (Norwegian decimal comma). */
+const percent = (part: number, whole: number) =>
+  `${(whole > 0 ? (part / whole) * 100 : 0).toLocaleString('nb-NO', { maximumFractionDigits: 2 })} %`;
+
+/**
+ * When the guardrail paused the send (CONTRACT §9): why, the rates against their limits, and the
+ * one way on, which is a person's decision.
+ */
+function guardrailBanner(
+  ctx: PageContext,
+  c: CampaignView,
+  s: CampaignStats,
+  limits?: { bounced: number; complained: number },
+): SafeHtml | string {
+  if (s.status !== 'paused' || (s.pausedReason !== 'bounce-rate' && s.pausedReason !== 'complaint-rate'))
+    return '';
+  const limit = (share: number | undefined) =>
+    share === undefined ? '' : html` (grensen er ${percent(share, 1)})`;
+  return html`<div class="guardrail" role="alert">
+<h3>${PAUSED_REASON_LABELS[s.pausedReason]}</h3>
+<p>${formatCount(s.bounced)} av ${formatCount(s.sent)} sendte kom i retur fordi adressen ikke virker: <strong>${percent(s.bounced, s.sent)}</strong>${limit(limits?.bounced)}. ${formatCount(s.complained)} mottakere meldte nyhetsbrevet som søppelpost: <strong>${percent(s.complained, s.sent)}</strong>${limit(limits?.complained)}.</p>
+<p>Mange returer og klager får e-postleverandørene til å sortere all e-post fra oss som søppelpost. Sjekk hvor adressene kommer fra før du fortsetter.</p>
+<form method="post" action="/admin/campaigns/${c.id}/resume" class="inline">${csrfField(ctx)}<button type="submit" class="button primary">Fortsett likevel</button></form>
+</div>`;
 }
 
 export function statusLine(status: CampaignStats['status']): string {

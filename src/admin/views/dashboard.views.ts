@@ -2,11 +2,19 @@ import { html } from '../../presentation/escape';
 import type { MemberCounts, WeekBucket } from '../admin-stats.service';
 import type { CampaignView } from '../../campaigns/campaigns.service';
 import type { CampaignStats } from '../../campaigns/campaigns.schema';
+import { MIN_REPORTED_CLICKS, type ClickStat } from '../../clicks/clicks.schema';
+import { BLOCK_TYPES } from '../../newsletter/blocks.schema';
 import { SOURCES, type MemberStatus } from '../../members/member.entity';
-import { CAMPAIGN_STATUS_LABELS, MEMBER_STATUS_LABELS, SOURCE_LABELS } from '../../presentation/labels';
+import {
+  BLOCK_TYPE_LABELS,
+  CAMPAIGN_STATUS_LABELS,
+  MEMBER_STATUS_LABELS,
+  SOURCE_LABELS,
+} from '../../presentation/labels';
 import { formatShort } from '../../presentation/oslo-time';
 import { roleHasScope } from '../../staff/roles';
-import { weeklyChart } from './chart';
+import { campaignClicksChart, weeklyChart, type CampaignClicks } from './chart';
+import { WITHHELD_CLICKS } from './campaigns.views';
 import { badge, formatCount, page, progressBar, type PageContext } from './layout';
 
 const CARD_ORDER: Array<[MemberStatus, string]> = [
@@ -24,6 +32,38 @@ export interface DashboardData {
   weeks: WeekBucket[];
   campaigns: Array<{ campaign: CampaignView; stats: CampaignStats }>;
   recent: CampaignView[];
+  /** The last sent campaigns, newest first, with their clicks per link. */
+  clicks: Array<{ campaign: CampaignView; clicks: ClickStat[] }>;
+}
+
+/**
+ * Per block type, the sum of the counts shown; null when the campaign has links of that type but
+ * none reached the threshold. Withheld counts are never added in, so no sum reveals one.
+ */
+function clicksByType(campaign: CampaignView, clicks: ClickStat[]): CampaignClicks {
+  return {
+    name: campaign.name,
+    short: campaign.name.length > 18 ? `${campaign.name.slice(0, 17)}…` : campaign.name,
+    byType: BLOCK_TYPES.map((type) => {
+      const ofType = clicks.filter((k) => k.blockType === type);
+      const shown = ofType.filter((k) => k.count !== null);
+      return {
+        type,
+        label: BLOCK_TYPE_LABELS[type],
+        className: `bar-${type}`,
+        count:
+          ofType.length === 0 ? undefined : shown.length ? shown.reduce((s, k) => s + k.count!, 0) : null,
+      };
+    }),
+  };
+}
+
+function clicksSection(d: DashboardData) {
+  if (d.clicks.length === 0) return '';
+  const oldestFirst = [...d.clicks].reverse().map(({ campaign, clicks }) => clicksByType(campaign, clicks));
+  return html`<section class="card" aria-labelledby="h-clicks"><h2 id="h-clicks">Klikk i de siste nyhetsbrevene</h2>
+<p class="muted small">Klikk på lenkene i aktiviteter, nyheter og tilbud, uten hvem som klikket. Lenker med færre enn ${MIN_REPORTED_CLICKS} klikk er ikke med i summen («${WITHHELD_CLICKS}»).</p>
+<div class="chart-narrow">${campaignClicksChart(oldestFirst, WITHHELD_CLICKS)}</div></section>`;
 }
 
 export function dashboardPage(ctx: PageContext, d: DashboardData): string {
@@ -72,6 +112,7 @@ ${
     : ''
 }</section>
 </div>
+${clicksSection(d)}
 <section class="card" aria-labelledby="h-source"><h2 id="h-source">Medlemmer etter kilde</h2>
 <div class="table-wrap"><table class="data">
 <thead><tr><th scope="col">Kilde</th>${STATUS_ORDER.map((s) => html`<th scope="col" class="num">${MEMBER_STATUS_LABELS[s]}</th>`)}<th scope="col" class="num">I alt</th></tr></thead>
