@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError } from '../errors';
+import { isConnectionError } from '../db/errors';
 import type { AdminDeps } from './admin-deps';
 import { sendMessage } from './admin-http';
 
@@ -29,6 +30,16 @@ const STATUS_TITLES: Record<number, [string, string]> = {
  */
 export function adminErrorHandler(deps: Pick<AdminDeps, 'logger'>): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    if (isConnectionError(err)) {
+      // The database is away for a moment: say so, and the page works again when it is back.
+      deps.logger.warn({ route: `${req.baseUrl}${req.route?.path ?? ''}` }, 'database unreachable');
+      res.set('Retry-After', '5');
+      return sendMessage(req, res, 503, 'database unreachable', {
+        title: 'Tjenesten er midlertidig utilgjengelig',
+        message: 'Prøv igjen om litt.',
+        links: [['/admin', 'Til oversikten']],
+      });
+    }
     let status = 500;
     if (err instanceof AppError) status = err.status;
     else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) status = err.status;
