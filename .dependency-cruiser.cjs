@@ -12,6 +12,9 @@ const ROOMS = [
   'mail-queue',
   'newsletter',
   'clients',
+  // below members: members writes each change's event through EventLog.append in its own
+  // transaction; the events room (feed, webhooks, dispatcher) needs nothing from the rooms above
+  'events',
   'members',
   'delivery',
   // below campaigns, like delivery: campaigns keeps its counters; its routes ask campaigns through a port

@@ -6,6 +6,7 @@ import { isConnectionError } from './db/errors';
 import { docsPage, openApiDocument } from './openapi';
 import { authenticate } from './http/auth';
 import { membersRoutes } from './members/members.routes';
+import { eventsRoutes, webhooksRoutes } from './events/events.routes';
 import { campaignsRoutes } from './campaigns/campaigns.routes';
 import { campaignSendingRoutes } from './campaigns/campaign-sending.routes';
 import { confirmationRoutes } from './members/confirmation.routes';
@@ -72,6 +73,8 @@ export function createApp(c: Container): Express {
   v1.use('/privacy-requests', privacyRequestRoutes({ privacyRequests: c.privacyRequests }));
   v1.use('/campaigns', campaignsRoutes({ campaigns: c.campaigns }));
   v1.use('/campaigns', campaignSendingRoutes({ sending: c.sending }));
+  v1.use('/events', eventsRoutes({ events: c.events }));
+  v1.use('/webhooks', webhooksRoutes({ webhooks: c.webhooks }));
   v1.use((_req, _res, next) => next(new AppError(404, 'not-found', 'Not found', 'No such route')));
   app.use('/v1', v1, problemHandler(c));
 

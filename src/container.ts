@@ -11,6 +11,9 @@ import { MemberEntity } from './members/member.entity';
 import { ConsentEventEntity } from './members/consent-event.entity';
 import { ConsentTexts } from './members/consent-texts';
 import { MembersService } from './members/members.service';
+import { EventLog } from './events/event-log';
+import { WebhooksService } from './events/webhooks.service';
+import { WebhookSender } from './events/webhook-sender';
 import { MemberTokens } from './members/member-tokens';
 import { CampaignEntity, PAUSED_REASONS } from './campaigns/campaign.entity';
 import { CampaignsService } from './campaigns/campaigns.service';
@@ -63,6 +66,9 @@ export interface Container {
   memberTokens: MemberTokens;
   mailQueue: MailQueue;
   members: MembersService;
+  events: EventLog;
+  webhooks: WebhooksService;
+  webhookSender: WebhookSender;
   campaigns: CampaignsService;
   /** Click counters, one per campaign and link (CONTRACT §12). */
   clicks: ClickCounts;
@@ -113,7 +119,9 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   const suppression = new Suppression(config.suppressionKey);
   const mailQueue = new MailQueue({ dataSource, mailer, logger, clock });
   const memberTokens = new MemberTokens({ dataSource, clock });
+  const events = new EventLog({ dataSource, clock });
   const members = new MembersService({
+    events,
     dataSource,
     config,
     consentTexts,
@@ -178,6 +186,16 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
   });
   members.addParticipant(privacyRequests);
   const retention = new RetentionService({ dataSource, config, privacy, members, memberTokens, logger });
+  retention.addTask({ name: 'member-events', run: (now) => events.purge(now) });
+  const webhookSender = new WebhookSender();
+  const webhooks = new WebhooksService({
+    dataSource,
+    events,
+    sender: webhookSender,
+    production: config.production,
+    logger,
+    clock,
+  });
   retention.addTask({
     name: 'delivery-error-details',
     run: (now) =>
@@ -230,6 +248,9 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     memberTokens,
     mailQueue,
     members,
+    events,
+    webhooks,
+    webhookSender,
     campaigns,
     clicks,
     testLinks,

@@ -1,6 +1,7 @@
 import type { Container } from './container';
 import { DeliveryWorker } from './delivery/delivery.worker';
 import { periodicJob, type Job } from './worker';
+import { WebhookDispatcher } from './events/webhook-dispatcher';
 
 /** Builds the delivery worker of this process from the configuration. */
 export function createDeliveryWorker(
@@ -42,6 +43,13 @@ export function backgroundJobs(c: Container): Job[] {
       run: async () => (await c.mailQueue.processDue(50)) >= 50,
       stop: () => c.mailQueue.drain(),
     },
+    new WebhookDispatcher({
+      dataSource: c.dataSource,
+      events: c.events,
+      sender: c.webhookSender,
+      logger: c.logger,
+      clock: c.clock,
+    }),
     // Once at start, then whenever a day has passed on the service's clock; a failed run (the
     // database away) is tried again after a pause. Every task is idempotent, so several workers
     // running it is harmless.

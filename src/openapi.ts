@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { buildOpenApiDocument, docsPage as renderDocsPage, type RouteDoc } from './http/openapi-kit';
 import { membersApi } from './members/members.routes';
+import { eventsApi } from './events/events.routes';
 import { confirmationApi } from './members/confirmation.routes';
 import { memberViewSchema } from './members/members.schema';
 import { campaignsApi } from './campaigns/campaigns.routes';
@@ -53,6 +54,7 @@ const operationsApi: RouteDoc[] = [
 export const ROUTES: RouteDoc[] = [
   ...operationsApi,
   ...membersApi,
+  ...eventsApi,
   ...privacyApi,
   ...campaignsApi,
   ...campaignSendingApi,

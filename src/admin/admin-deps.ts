@@ -8,6 +8,7 @@ import type { MembersService } from '../members/members.service';
 import type { PrivacyService } from '../privacy/privacy.service';
 import type { PrivacyRequestsService } from '../privacy/privacy-requests.service';
 import type { AdminStatsService } from './admin-stats.service';
+import type { WebhooksService } from '../events/webhooks.service';
 
 /**
  * What the admin pages use, named one by one rather than the whole container: the admin room
@@ -24,4 +25,5 @@ export interface AdminDeps {
   members: MembersService;
   privacy: PrivacyService;
   privacyRequests: PrivacyRequestsService;
+  webhooks: WebhooksService;
 }

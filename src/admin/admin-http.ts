@@ -20,6 +20,7 @@ const FLASH: Record<string, string | ((email: string) => string)> = {
   begrenset: 'Behandlingen er begrenset.',
   opphevet: 'Begrensningen er opphevet.',
   'logget-ut': 'Du er logget ut.',
+  'webhook-slettet': 'Mottakeren er slettet.',
 };
 
 /**

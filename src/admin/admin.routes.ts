@@ -9,6 +9,7 @@ import { adminErrorHandler, adminNotFound } from './errors.handlers';
 import { adminCampaignRoutes } from './admin-campaigns.routes';
 import { adminMemberRoutes } from './admin-members.routes';
 import { adminPrivacyRoutes } from './admin-privacy.routes';
+import { adminWebhookRoutes } from './webhooks.handlers';
 
 /** The admin web UI at /admin: server-rendered pages, one small script, the owners' services. */
 export function adminRoutes(deps: AdminDeps): Router {
@@ -30,6 +31,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   r.use('/campaigns', requirePageScope('campaigns'), adminCampaignRoutes(deps));
   r.use('/members', requirePageScope('members:read'), adminMemberRoutes(deps));
   r.use('/privacy', requirePageScope('privacy'), adminPrivacyRoutes(deps));
+  r.use('/webhooks', requirePageScope('admin'), adminWebhookRoutes(deps));
 
   r.use(adminNotFound);
   r.use(adminErrorHandler(deps));

@@ -17,6 +17,7 @@ import { MemberEntity, type Member } from './member.entity';
 import { ConsentEventEntity, type ConsentEvent, type ConsentEventType } from './consent-event.entity';
 import type { ConsentTexts } from './consent-texts';
 import type { Suppression } from './suppression';
+import type { EventLog, EventType } from '../events/event-log';
 import type { LeaveChannel, ListQuery, MemberView, RectifyInput, SignUpInput } from './members.schema';
 
 export type { MemberView };
@@ -116,6 +117,7 @@ export class MembersService {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly participants: MemberDataParticipant[] = [];
+  private readonly events: EventLog;
 
   constructor(deps: {
     dataSource: DataSource;
@@ -126,7 +128,9 @@ export class MembersService {
     memberTokens: MemberTokens;
     logger: Logger;
     clock: Clock;
+    events: EventLog;
   }) {
+    this.events = deps.events;
     this.ds = deps.dataSource;
     this.config = deps.config;
     this.consentTexts = deps.consentTexts;
@@ -221,6 +225,7 @@ export class MembersService {
     const queuedMail =
       needsConfirmation &&
       (await this.mailQueue.enqueueWithin(manager, member.id, 'confirmation', CONFIRMATION_QUOTA));
+    await this.emit(manager, 'member.created', member);
     return { member, created: true, queuedMail };
   }
 
@@ -241,6 +246,25 @@ export class MembersService {
       channel: fields.channel ?? null,
       givenAt: fields.givenAt ?? null,
       code: fields.code ?? null,
+    });
+  }
+
+  /**
+   * The app-facing event of a change (CONTRACT §10), in the change's transaction: ids and status,
+   * never an address or a name. Call it last: it holds the event sequence's row lock until commit.
+   */
+  private async emit(
+    manager: EntityManager,
+    type: EventType,
+    m: Pick<Member, 'id' | 'externalId' | 'source'> & { status: string },
+    channel?: string | null,
+  ): Promise<void> {
+    await this.events.append(manager, type, {
+      memberId: m.id,
+      externalId: m.externalId,
+      source: m.source,
+      status: m.status,
+      channel: channel ?? null,
     });
   }
 
@@ -321,6 +345,7 @@ export class MembersService {
             'address-confirmation',
             ADDRESS_CONFIRMATION_QUOTA,
           ));
+        await this.emit(manager, 'member.updated', { ...m, ...changes });
         return { view: presentMember({ ...m, ...changes }), queuedMail: queued };
       }));
     } catch (err) {
@@ -350,6 +375,7 @@ export class MembersService {
     if (!changes) return false;
     await this.repo(manager).update({ id }, changes);
     await this.appendEvent(manager, id, 'bounced', { code });
+    await this.emit(manager, 'member.bounced', { ...m, ...changes });
     this.logger.info({ memberId: id, code }, 'member bounced');
     return true;
   }
@@ -393,6 +419,14 @@ export class MembersService {
       },
     );
     await this.appendEvent(manager, id, 'withdrawal', { channel });
+    // Leaving erases the profile, externalId included, from the events too: apps know the member by its id.
+    await this.events.forgetExternalId(manager, id);
+    await this.emit(
+      manager,
+      'member.unsubscribed',
+      { ...m, externalId: null, status: 'unsubscribed' },
+      channel,
+    );
     return true;
   }
 
@@ -428,6 +462,7 @@ export class MembersService {
     await this.appendEvent(manager, id, restricted ? 'restriction' : 'restriction-lifted', {
       channel: 'staff',
     });
+    await this.emit(manager, restricted ? 'member.restricted' : 'member.unrestricted', { ...m, ...changes });
     return { member: { ...m, ...changes }, changed: true };
   }
 
@@ -435,10 +470,15 @@ export class MembersService {
    * The members room's part of an erasure, after every participant forgot the member: the
    * consent history stays as anonymous evidence, links and the member row go.
    */
-  async deleteMember(manager: EntityManager, id: number): Promise<void> {
+  async deleteMember(manager: EntityManager, id: number, channel?: string): Promise<void> {
+    const m = await this.lockMember(manager, id);
     await execute(manager, 'UPDATE consent_events SET member_id = NULL WHERE member_id = ?', [id]);
     await this.memberTokens.revoke(manager, id);
     await this.repo(manager).delete({ id });
+    if (m) {
+      await this.events.forgetExternalId(manager, id);
+      await this.emit(manager, 'member.erased', { ...m, externalId: null, status: 'erased' }, channel);
+    }
   }
 
   async findByEmail(email: string, manager?: EntityManager): Promise<Member | null> {
@@ -620,6 +660,10 @@ export class MembersService {
       });
       await this.suppression.lift(manager, m.email);
       await this.memberTokens.revoke(manager, m.id, 'confirm');
+      await this.emit(manager, 'member.confirmed', {
+        ...m,
+        status: restrictedPending ? 'restricted' : 'active',
+      });
       this.logger.info({ memberId: m.id }, 'member confirmed');
       return 'confirmed';
     });

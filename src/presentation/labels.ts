@@ -152,6 +152,24 @@ export const PAUSED_REASON_LABELS = {
   'complaint-rate': 'Pauset automatisk: for mange spamklager',
 } satisfies Record<string, string>;
 
+/** The events the apps are told about (CONTRACT §10). */
+export const EVENT_TYPE_LABELS = {
+  'member.created': 'Nytt medlem',
+  'member.confirmed': 'Bekreftet',
+  'member.updated': 'Endret',
+  'member.unsubscribed': 'Meldt ut',
+  'member.bounced': 'Adressen virker ikke',
+  'member.restricted': 'Behandling begrenset',
+  'member.unrestricted': 'Begrensning opphevet',
+  'member.erased': 'Slettet',
+} satisfies Record<string, string>;
+
+/** Why a webhook endpoint was switched off. */
+export const WEBHOOK_DISABLED_LABELS = {
+  gone: 'Slått av: mottakeren svarte 410 Gone',
+  failing: 'Slått av: har feilet i 3 døgn',
+} satisfies Record<string, string>;
+
 /** Kinds of report from the mail system (CONTRACT §9). */
 export const REPORT_KIND_LABELS = {
   hard: 'Adressen virker ikke',

@@ -70,6 +70,9 @@ export const MSG = {
     message(`must have at most ${n} blocks`, `Nyhetsbrevet kan ha høyst ${n} blokker.`),
   sourcesMax: (n: number) => message(`must have at most ${n} sources`, `Høyst ${n} kilder.`),
   partnerIdsMax: (n: number) => message(`must have at most ${n} partner ids`, `Høyst ${n} salong-ID-er.`),
+  eventsMin: message('must list at least 1 event', 'Velg minst én hendelse.'),
+  eventsMax: (n: number) => message(`must list at most ${n} events`, `Høyst ${n} hendelser.`),
+  httpsInProduction: message('must be an https: URL', 'Må være en adresse som begynner med https://'),
   addressesMin: message('must list at least 1 address', 'Oppgi minst én adresse.'),
   addressesMax: (n: number) => message(`must list at most ${n} addresses`, `Høyst ${n} adresser.`),
 } as const;

@@ -144,8 +144,9 @@ export class PrivacyService {
     // A member who already left has no address; rooms that key on it have forgotten it at leave.
     for (const p of this.members.participantsList)
       await p.forget(manager, { id: m.id, email: m.email ?? '' }, 'erase');
-    await this.members.deleteMember(manager, m.id);
     await this.members.recordEvent(manager, null, 'erasure', reason);
+    // Last: the members room writes the app-facing event, which holds the event sequence until commit.
+    await this.members.deleteMember(manager, m.id, reason);
     return true;
   }
 

@@ -6,7 +6,7 @@ import { ROLE_LABELS } from '../../presentation/labels';
 import { nbMessage } from '../../presentation/messages';
 import type { FieldError } from '../../errors';
 
-export type Section = 'dashboard' | 'campaigns' | 'members' | 'privacy' | null;
+export type Section = 'dashboard' | 'campaigns' | 'members' | 'privacy' | 'webhooks' | null;
 
 /** What every page needs to know about the request. */
 export interface PageContext {
@@ -35,6 +35,7 @@ function nav(ctx: PageContext): SafeHtml {
     ['campaigns', '/admin/campaigns', 'Nyhetsbrev', roleHasScope(user.role, 'campaigns')],
     ['members', '/admin/members', 'Medlemmer', roleHasScope(user.role, 'members:read')],
     ['privacy', '/admin/privacy', 'Personvern', roleHasScope(user.role, 'privacy')],
+    ['webhooks', '/admin/webhooks', 'Webhooks', roleHasScope(user.role, 'admin')],
   ];
   return html`<nav class="mainnav" aria-label="Hovedmeny"><ul>${items
     .filter((i) => i[3])

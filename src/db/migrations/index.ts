@@ -4,6 +4,7 @@ import { Admin1764072400000 } from './1764072400000-admin';
 import { Security1764072500000 } from './1764072500000-security';
 import { Bounces1764072600000 } from './1764072600000-bounces';
 import { Clicks1764072900000 } from './1764072900000-clicks';
+import { Events1764072700000 } from './1764072700000-events';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   Security1764072500000,
   Clicks1764072900000,
   Bounces1764072600000,
+  Events1764072700000,
 ];
