@@ -3,7 +3,7 @@ import type { BounceConfig } from '../config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { redactAddresses } from '../logger';
-import { execute, placeholders } from '../db/sql';
+import { execute, insertIgnore, placeholders } from '../db/sql';
 import { fromDbTime, toDbTime, type Clock } from '../db/time';
 import { retryOnDeadlock } from '../db/errors';
 import { addressFingerprint, type ParsedTag, type VerpTags } from '../mail/verp';
@@ -93,7 +93,7 @@ export class BouncesService {
     this.metrics = deps.metrics;
     this.logger = deps.logger;
     this.clock = deps.clock;
-    this.insertIgnore = deps.dataSource.options.type === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
+    this.insertIgnore = insertIgnore(deps.dataSource);
   }
 
   /** Applies one report at most once. `unmatched`: not about a message of ours (or forged); nothing changed. */

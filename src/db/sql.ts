@@ -32,3 +32,9 @@ export async function execute(
 
 /** `?, ?, ?` for an IN list. */
 export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
+/** `INSERT` that skips a row whose key exists: `INSERT IGNORE` on MySQL, `INSERT OR IGNORE` on SQLite. */
+export function insertIgnore(on: DataSource | EntityManager): string {
+  const ds = on instanceof DataSource ? on : on.connection;
+  return ds.options.type === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
+}

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { retryOnDeadlock } from '../db/errors';
 import { execute, placeholders } from '../db/sql';
 import { fromDbTime, toDbTime } from '../db/time';
+import type { RecipientRow } from '../members/members.service';
 
 export const DELIVERY_STATES = ['queued', 'sending', 'sent', 'failed', 'skipped'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
@@ -13,16 +14,8 @@ export interface ClaimedDelivery {
   attempts: number;
 }
 
-/** What the worker needs of a recipient, read right before handoff (from the members room). */
-export interface Recipient {
-  memberId: number;
-  email: string | null;
-  firstName: string | null;
-  status: string;
-  /** What the audience narrows by: a member who no longer matches is skipped. */
-  source: string;
-  partnerId: string | null;
-}
+/** What the worker needs of a recipient, read right before handoff: the members room's row. */
+export type Recipient = RecipientRow;
 
 export interface DeliveryCounts {
   total: number;

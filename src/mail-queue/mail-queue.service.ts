@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import type { Mailer, OutgoingMail } from '../mail/mailer';
 import { MailError } from '../mail/mailer';
 import { fromDbTime, toDbTime, type Clock } from '../db/time';
-import { execute } from '../db/sql';
+import { execute, insertIgnore } from '../db/sql';
 import { isConnectionError } from '../db/errors';
 
 /**
@@ -62,10 +62,9 @@ export class MailQueue {
   ): Promise<boolean> {
     const now = this.clock();
     const windowOpen = toDbTime(new Date(now.getTime() - quota.windowMs));
-    const insertIgnore = manager.connection.options.type === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
     await execute(
       manager,
-      `${insertIgnore} INTO mail_quota (member_id, kind, total, window_count) VALUES (?, ?, 0, 0)`,
+      `${insertIgnore(manager)} INTO mail_quota (member_id, kind, total, window_count) VALUES (?, ?, 0, 0)`,
       [memberId, kind],
     );
     // MySQL assigns left to right with the new values visible: window_count before window_start.
