@@ -23,6 +23,8 @@ const ROOMS = [
   'privacy',
   // above campaigns and privacy: a report's outcome calls members, the ledger, campaigns and erasure
   'bounces',
+  // CSV import (CONTRACT §11): the members room's rules, the mail queue's kick; admin and the app above it
+  'imports',
   'staff',
   'admin',
   // the next rooms (CONTRACT §9–§12) take their place here as they land

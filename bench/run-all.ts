@@ -34,6 +34,8 @@ const BENCHES: BenchSpec[] = [
   { name: 'unsubscribe', script: 'unsubscribe.ts', args: [] },
   { name: 'clicks', script: 'clicks.ts', args: [] },
   { name: 'bounces', script: 'bounces.ts', args: [] },
+  { name: 'webhooks', script: 'webhooks.ts', args: [] },
+  { name: 'import', script: 'import.ts', args: [] },
   { name: 'delivery-rss-1m', script: 'delivery-rss.ts', args: ['--members', '1000000'] },
 ];
 

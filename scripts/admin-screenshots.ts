@@ -22,7 +22,7 @@ import { createApp } from '../src/app';
 import { createDeliveryWorker } from '../src/jobs';
 import { createLogger } from '../src/logger';
 import { BackgroundWorker } from '../src/worker';
-import type { Source } from '../src/members/member.entity';
+import type { SignUpSource } from '../src/members/member.entity';
 
 const DOCS = path.join(__dirname, '..', 'docs');
 const STAFF = { email: 'ingrid.berg@cosmenor.no', password: 'skjermbilder-2026!' };
@@ -72,7 +72,7 @@ function rng(seed: number): () => number {
 async function seed(c: Container): Promise<void> {
   const rand = rng(2026);
   const now = c.clock().getTime();
-  const sources: Source[] = [
+  const sources: SignUpSource[] = [
     'osme-mobile',
     'osme-mobile',
     'osme-mobile',

@@ -17,6 +17,7 @@ import { clickRoutes } from './clicks/clicks.routes';
 import { webVersionRoutes } from './campaigns/web-version.routes';
 import { adminRoutes } from './admin/admin.routes';
 import { bounceWebhookRoutes } from './bounces/webhooks.routes';
+import { importsRoutes } from './imports/imports.routes';
 
 const PROBLEM = 'application/problem+json';
 
@@ -75,6 +76,8 @@ export function createApp(c: Container): Express {
   v1.use('/campaigns', campaignSendingRoutes({ sending: c.sending }));
   v1.use('/events', eventsRoutes({ events: c.events }));
   v1.use('/webhooks', webhooksRoutes({ webhooks: c.webhooks }));
+  // The CSV body is streamed by the route itself (express.json above leaves text/csv alone).
+  v1.use('/imports', importsRoutes({ imports: c.imports }));
   v1.use((_req, _res, next) => next(new AppError(404, 'not-found', 'Not found', 'No such route')));
   app.use('/v1', v1, problemHandler(c));
 

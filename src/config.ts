@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 
@@ -87,6 +88,14 @@ const envSchema = z.object({
     .min(40, { message: 'must be the verification key (base64) from SendGrid' })
     .optional(),
   POSTMARK_WEBHOOK_SECRET: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+  /** CSV import (CONTRACT §11): the largest file taken (bytes; 413 above it) and the rows per transaction. */
+  IMPORT_MAX_BYTES: positiveInt(100 * 1024 * 1024),
+  IMPORT_BATCH_SIZE: z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be from 1 to 5000' })
+    .max(5000, { message: 'must be from 1 to 5000' })
+    .default(500),
   /** Comma list of SNS topic ARNs whose SES notifications are taken. */
   SES_TOPIC_ARNS: z
     .string()
@@ -126,6 +135,17 @@ export interface Config {
   readonly delivery: { leaseMs: number; retryBaseMs: number; maxAttempts: number };
   readonly retention: { pendingDays: number; requestNoteDays: number; deliveryErrorDays: number };
   readonly bounces: BounceConfig;
+  /** CSV import (CONTRACT §11). */
+  readonly imports: ImportConfig;
+}
+
+export interface ImportConfig {
+  /** The largest file taken; a larger one is refused with 413. */
+  readonly maxBytes: number;
+  /** Rows per transaction: a crash leaves whole batches only. */
+  readonly batchSize: number;
+  /** Where the upload is kept while it is read, deleted when the import ends (never the database). */
+  readonly spoolDir: string;
 }
 
 /** CONTRACT §9: the VERP envelope, the listener, the guardrail, the provider webhooks. */
@@ -239,6 +259,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestNoteDays: e.RETENTION_REQUEST_NOTE_DAYS,
       deliveryErrorDays: e.RETENTION_DELIVERY_ERROR_DAYS,
     },
+    imports: Object.freeze({
+      maxBytes: e.IMPORT_MAX_BYTES,
+      batchSize: e.IMPORT_BATCH_SIZE,
+      spoolDir: path.join(os.tmpdir(), 'kundeklubb-imports'),
+    }),
     bounces: Object.freeze({
       domain: e.BOUNCE_DOMAIN?.toLowerCase(),
       smtpPort: e.BOUNCE_SMTP_PORT,

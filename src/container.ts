@@ -38,9 +38,10 @@ import { verpTagsOf } from './mail/create-mailer';
 import type { VerpTags } from './mail/verp';
 import { BounceReportEntity, REPORT_KINDS, REPORT_SOURCES } from './bounces/bounce-report.entity';
 import { BouncesService } from './bounces/bounces.service';
-import { webhookProviders } from './bounces/webhooks.routes';
+import type { webhookProviders } from './bounces/webhooks.routes';
 import type { WebhookProvider } from './bounces/webhooks/provider';
 import { httpsFetchText, type FetchText } from './bounces/webhooks/ses';
+import { ImportsService } from './imports/imports.service';
 
 export const entities = [
   ApiClientEntity,
@@ -92,6 +93,8 @@ export interface Container {
   verp?: VerpTags;
   /** The provider webhooks whose secret is configured. */
   bounceWebhooks: ReturnType<typeof webhookProviders>;
+  /** CSV import with consent evidence (CONTRACT §11). */
+  imports: ImportsService;
   close(): Promise<void>;
 }
 
@@ -224,14 +227,27 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     run: (now) =>
       bounces.clearDiagnostics(new Date(now.getTime() - config.retention.deliveryErrorDays * 86_400_000)),
   });
-  const bounceWebhooks = {
-    ...webhookProviders({
-      config: config.bounces,
-      fetchText: overrides.fetchText ?? httpsFetchText,
-      logger,
-      clock,
-    }),
-    ...overrides.bounceWebhooks,
+  const imports = new ImportsService({
+    dataSource,
+    config: config.imports,
+    members,
+    mailQueue,
+    consentTexts,
+    logger,
+    clock,
+  });
+  retention.addTask({ name: 'imports', run: (now) => imports.housekeeping(now) });
+  // Made when the HTTP app mounts their routes: their file brings express and the providers'
+  // verifiers, which a worker process never needs.
+  let bounceWebhooks: Container['bounceWebhooks'] | undefined;
+  const makeBounceWebhooks = (): Container['bounceWebhooks'] => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const routes = require('./bounces/webhooks.routes') as typeof import('./bounces/webhooks.routes');
+    const fetchText = overrides.fetchText ?? httpsFetchText;
+    return {
+      ...routes.webhookProviders({ config: config.bounces, fetchText, logger, clock }),
+      ...overrides.bounceWebhooks,
+    };
   };
 
   return {
@@ -265,8 +281,12 @@ export function buildContainer(config: Config, overrides: ContainerOverrides = {
     adminStats,
     bounces,
     verp,
-    bounceWebhooks,
+    get bounceWebhooks() {
+      return (bounceWebhooks ??= makeBounceWebhooks());
+    },
+    imports,
     async close() {
+      await imports.stop();
       await mailQueue.drain();
       await mailer.close();
       if (dataSource.isInitialized) await dataSource.destroy();

@@ -2,10 +2,20 @@ import type { Server } from 'node:http';
 import type { Config } from './config';
 import { buildContainer, type Container, type ContainerOverrides } from './container';
 import { openDatabase } from './db/data-source';
-import { createApp } from './app';
 import { BackgroundWorker } from './worker';
 import { backgroundJobs } from './jobs';
-import { BounceListener } from './bounces/bounce-listener';
+import type { BounceListener } from './bounces/bounce-listener';
+
+/**
+ * The HTTP app (express, every room's routes and pages) and the bounce listener (smtp-server,
+ * mailparser) are loaded only by a process that serves them: a `worker` process never does.
+ * `require`, not `import()`: run from source, tsx's CommonJS hook resolves only `require`.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const loadApp = () => require('./app') as typeof import('./app');
+const loadBounceListener = () =>
+  require('./bounces/bounce-listener') as typeof import('./bounces/bounce-listener');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface Running {
   container: Container;
@@ -48,13 +58,14 @@ export async function start(
     worker.start();
   }
   if (role === 'api' || role === 'all') {
-    const app = createApp(container);
+    const app = loadApp().createApp(container);
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, () => resolve(s));
       s.once('error', reject);
     });
     logger.info({ port: config.port, role }, 'listening');
     if (container.verp) {
+      const { BounceListener } = loadBounceListener();
       bounceListener = new BounceListener({
         verp: container.verp,
         apply: (report) => container.bounces.apply(report),

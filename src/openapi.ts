@@ -13,6 +13,8 @@ import { privacyLinkApi } from './privacy/privacy-link.routes';
 import { bounceWebhooksApi } from './bounces/webhooks.routes';
 import { clicksApi } from './clicks/clicks.routes';
 import { webVersionApi } from './campaigns/web-version.routes';
+import { importsApi } from './imports/imports.routes';
+import { importViewSchema } from './imports/imports.schema';
 
 /**
  * The external surface (CONTRACT.md) as one OpenAPI 3.1 document, assembled from the routes each
@@ -64,9 +66,14 @@ export const ROUTES: RouteDoc[] = [
   ...clicksApi,
   ...webVersionApi,
   ...bounceWebhooksApi,
+  ...importsApi,
 ];
 
-const SCHEMAS: Record<string, z.ZodType> = { Member: memberViewSchema, Stats: campaignStatsSchema };
+const SCHEMAS: Record<string, z.ZodType> = {
+  Member: memberViewSchema,
+  Stats: campaignStatsSchema,
+  Import: importViewSchema,
+};
 
 let cached: object | undefined;
 

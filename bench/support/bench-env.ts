@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -187,6 +187,29 @@ export function forkTs(script: string, env: Record<string, string>, args: string
     execArgv,
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
+  if (child.stdout) passOnWarnings(child.stdout);
+  return child;
+}
+
+/**
+ * `node bin/kundeklubb.js <command>` (e.g. `worker`) from the sources, exactly as operators run it,
+ * with the heap cap the Dockerfile sets; its log lines of warn and above are passed on to stderr.
+ */
+export function spawnKundeklubb(command: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    ['--max-old-space-size=512', path.join(ROOT, 'bin', 'kundeklubb.js'), command],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? os.tmpdir(),
+        KUNDEKLUBB_FROM_SOURCE: '1',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   if (child.stdout) passOnWarnings(child.stdout);
   return child;
 }

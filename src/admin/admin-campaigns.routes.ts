@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { AdminDeps } from './admin-deps';
 import {
+  copyCampaign,
   createCampaign,
   editCampaign,
   newCampaign,
@@ -19,7 +20,7 @@ import {
   showSendConfirm,
 } from './campaigns.handlers';
 
-/** /admin/campaigns (campaigns): list, editor with live preview, test send, send/schedule, progress. */
+/** /admin/campaigns (campaigns): list, editor with live preview and autosave, copy, test send, send/schedule, progress. */
 export function adminCampaignRoutes(deps: AdminDeps): Router {
   const r = Router();
   r.get('/', listCampaigns(deps));
@@ -29,6 +30,7 @@ export function adminCampaignRoutes(deps: AdminDeps): Router {
   r.get('/:id', showCampaign(deps));
   r.get('/:id/edit', editCampaign(deps));
   r.post('/:id/edit', saveCampaign(deps));
+  r.post('/:id/copy', copyCampaign(deps));
   r.get('/:id/stats.json', campaignStats(deps));
   r.get('/:id/send', showSendConfirm(deps));
   r.post('/:id/send', sendCampaign(deps));

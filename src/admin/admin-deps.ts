@@ -9,6 +9,7 @@ import type { PrivacyService } from '../privacy/privacy.service';
 import type { PrivacyRequestsService } from '../privacy/privacy-requests.service';
 import type { AdminStatsService } from './admin-stats.service';
 import type { WebhooksService } from '../events/webhooks.service';
+import type { ImportsService } from '../imports/imports.service';
 
 /**
  * What the admin pages use, named one by one rather than the whole container: the admin room
@@ -26,4 +27,5 @@ export interface AdminDeps {
   privacy: PrivacyService;
   privacyRequests: PrivacyRequestsService;
   webhooks: WebhooksService;
+  imports: ImportsService;
 }

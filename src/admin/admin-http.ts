@@ -8,6 +8,7 @@ import { hasStaffScope } from './session';
 const FLASH: Record<string, string | ((email: string) => string)> = {
   lagret: 'Utkastet er lagret.',
   opprettet: 'Utkastet er opprettet.',
+  kopiert: 'Kopien er laget. Du redigerer nå kopien.',
   'test-sendt': (email) => `Testen er sendt til ${email}.`,
   'sending-startet': 'Utsendelsen er startet.',
   planlagt: 'Utsendelsen er planlagt.',
@@ -19,6 +20,7 @@ const FLASH: Record<string, string | ((email: string) => string)> = {
   slettet: 'Medlemmet er slettet.',
   begrenset: 'Behandlingen er begrenset.',
   opphevet: 'Begrensningen er opphevet.',
+  rettet: 'Opplysningene er rettet.',
   'logget-ut': 'Du er logget ut.',
   'webhook-slettet': 'Mottakeren er slettet.',
 };

@@ -4,13 +4,15 @@ import { confirmErase, memberErasure, requestErasure, showEraseConfirm } from '.
 import {
   closeRequest,
   exportMember,
+  rectifyMember,
   registerRequest,
   restrictMember,
   showPrivacyLog,
+  showRectify,
   showRequest,
 } from './privacy.handlers';
 
-/** /admin/privacy (privacy): the request log, and export, restriction and erasure of a member. */
+/** /admin/privacy (privacy): the request log, and export, correction, restriction and erasure of a member. */
 export function adminPrivacyRoutes(deps: AdminDeps): Router {
   const r = Router();
   const fromRequest = requestErasure(deps);
@@ -23,6 +25,8 @@ export function adminPrivacyRoutes(deps: AdminDeps): Router {
   r.post('/requests/:id/erase', confirmErase(fromRequest));
   r.post('/members/:id/export', exportMember(deps));
   r.post('/members/:id/restrict', restrictMember(deps));
+  r.get('/members/:id/rectify', showRectify(deps));
+  r.post('/members/:id/rectify', rectifyMember(deps));
   r.get('/members/:id/erase', showEraseConfirm(fromMember));
   r.post('/members/:id/erase', confirmErase(fromMember));
   return r;

@@ -10,6 +10,7 @@ import { adminCampaignRoutes } from './admin-campaigns.routes';
 import { adminMemberRoutes } from './admin-members.routes';
 import { adminPrivacyRoutes } from './admin-privacy.routes';
 import { adminWebhookRoutes } from './webhooks.handlers';
+import { adminImportRoutes } from './imports.handlers';
 
 /** The admin web UI at /admin: server-rendered pages, one small script, the owners' services. */
 export function adminRoutes(deps: AdminDeps): Router {
@@ -24,6 +25,8 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   // Everything below needs a session, and every change a CSRF token.
   r.use(requireStaff);
+  // Multipart uploads: the handler checks the CSRF token (a field ahead of the file) before reading the file.
+  r.use('/imports', requirePageScope('admin'), adminImportRoutes(deps));
   r.use(requireCsrf);
 
   r.post('/logout', logout(deps));

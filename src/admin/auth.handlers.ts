@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import { handler } from '../http/validate';
+import { handler, zodErrors } from '../http/validate';
+import { loginFormSchema } from '../staff/login.schema';
 import type { AdminDeps } from './admin-deps';
 import { bodyString, ctxOf, queryString, sendHtml, sendMessage, wantsJson } from './admin-http';
 import {
@@ -45,7 +46,10 @@ export function showLogin(deps: Pick<AdminDeps, 'config'>): RequestHandler {
   };
 }
 
-/** POST /login: 429 while the account is locked, 401 for a wrong pair, else a session and the page asked for. */
+/**
+ * POST /login: 422 naming the empty field (no attempt, nothing counted toward the lockout), 429
+ * while the account is locked, 401 for a wrong pair, else a session and the page asked for.
+ */
 export function submitLogin(deps: Pick<AdminDeps, 'config' | 'staff'>): RequestHandler {
   return handler(async (req, res) => {
     // The one form without a session: a double-submit token (cookie = field) stands in for the session's.
@@ -53,14 +57,19 @@ export function submitLogin(deps: Pick<AdminDeps, 'config' | 'staff'>): RequestH
     if (!sameToken(token, bodyString(req, '_csrf'))) return refuseForm(req, res);
     const email = bodyString(req, 'email').trim();
     const next = safeNext(bodyString(req, 'next'));
-    const outcome = await deps.staff.auth.login(email, bodyString(req, 'password'));
+    const form = loginFormSchema.safeParse({ email, password: bodyString(req, 'password') });
+    if (!form.success) {
+      const errors = zodErrors(form.error);
+      return sendHtml(res, 422, loginPage({ loginToken: token!, email, next, errors }));
+    }
+    const outcome = await deps.staff.auth.login(form.data.email, form.data.password);
     if (outcome.kind === 'limited') {
       res.set('Retry-After', String(outcome.retryAfterSeconds));
       const minutes = Math.max(1, Math.ceil(outcome.retryAfterSeconds / 60));
       const error = `For mange mislykkede forsøk. Prøv igjen om ${minutes} minutter.`;
       return sendHtml(res, 429, loginPage({ loginToken: token!, email, next, error }));
     }
-    if (outcome.kind === 'invalid') {
+    if (outcome.kind === 'invalid' || outcome.kind === 'incomplete') {
       const error = 'Feil e-postadresse eller passord.';
       return sendHtml(res, 401, loginPage({ loginToken: token!, email, next, error }));
     }

@@ -17,20 +17,22 @@ import {
   type EditorOp,
 } from './campaign-form';
 import { nbMessage } from '../presentation/messages';
+import { formatClock } from '../presentation/oslo-time';
 import { audienceText, campaignFieldLabel, editorPage, type EditorData } from './views/campaigns.views';
 
 /**
  * The campaign editor at /admin/campaigns: a draft's form with a live preview, saved through the
- * campaigns service; "send a test" saves first, then mails the staff member.
+ * campaigns service (by hand, or by the script's autosave); "send a test" and «Lag kopi» save
+ * first, then mail the staff member or open the copy.
  */
 
-type EditorDeps = Pick<AdminDeps, 'campaigns'>;
-type EditorState = Omit<EditorData, 'focusBlock' | 'testAddress'> & { focusBlock?: number | null };
+type EditorDeps = Pick<AdminDeps, 'campaigns' | 'clock'>;
+type EditorState = Omit<EditorData, 'focusBlock' | 'testAddress' | 'now'> & { focusBlock?: number | null };
 
 /** GET /new: an empty draft. */
 export function newCampaign(deps: EditorDeps): RequestHandler {
   return handler(async (req, res) => {
-    renderEditor(req, res, 200, {
+    renderEditor(deps, req, res, 200, {
       id: null,
       form: emptyCampaignForm(),
       errors: [],
@@ -51,7 +53,7 @@ export function editCampaign(deps: EditorDeps): RequestHandler {
       if (err instanceof AppError && err.status === 422) return null;
       throw err;
     });
-    renderEditor(req, res, 200, {
+    renderEditor(deps, req, res, 200, {
       id,
       form: campaignToForm(campaign),
       errors: [],
@@ -80,21 +82,64 @@ export function previewCampaign(deps: EditorDeps): RequestHandler {
       html: rendered.html,
       count,
       countText: count === null ? null : audienceText(count).value,
-      errors: rendered.errors.map((e) => ({
-        path: e.path,
-        label: campaignFieldLabel(e.path),
-        message: nbMessage(e.message),
-      })),
+      errors: rendered.errors.map(shownError),
     });
   });
 }
+
+/** POST /:id/copy: a new draft with the same content, opened in the editor. */
+export function copyCampaign(deps: EditorDeps): RequestHandler {
+  return handler(async (req, res) => {
+    const copy = await deps.campaigns.copy(idParam(req.params.id, 'campaign'));
+    res.redirect(303, `/admin/campaigns/${copy.id}/edit?melding=kopiert`);
+  });
+}
+
+const shownError = (e: FieldError) => ({
+  path: e.path,
+  label: campaignFieldLabel(e.path),
+  message: nbMessage(e.message),
+});
 
 async function submitEditor(deps: EditorDeps, req: Request, res: Response, id: number | null) {
   const form = parseCampaignForm(req.body ?? {});
   const op = parseOp(bodyString(req, 'op'));
   const structural = ['add', 'remove', 'up', 'down', 'preview'].includes(op.kind);
   if (structural) return redrawEditor(deps, req, res, { id, form, op });
+  if (op.kind === 'autosave') return autosaveDraft(deps, res, id, form);
   return saveDraft(deps, req, res, { id, form, op });
+}
+
+/**
+ * The script's autosave, through the same save: `{ saved, id, editUrl, savedText }` when stored, or
+ * `{ saved: false, errors }` while the form is not yet valid (answered 200: nothing is wrong with the request).
+ */
+async function autosaveDraft(deps: EditorDeps, res: Response, id: number | null, form: CampaignForm) {
+  try {
+    const view = await store(deps, id, form);
+    res.json({
+      saved: true,
+      id: view.id,
+      editUrl: `/admin/campaigns/${view.id}/edit`,
+      savedText: `Lagret ${formatClock(deps.clock())}`,
+    });
+  } catch (err) {
+    if (err instanceof AppError && (err.status === 400 || err.status === 422) && err.errors.length)
+      return res.json({ saved: false, errors: err.errors.map(shownError) });
+    if (err instanceof AppError && err.status === 409)
+      return res.json({
+        saved: false,
+        errors: [],
+        message: 'Ikke lagret: nyhetsbrevet er endret eller sendt et annet sted. Last inn siden på nytt.',
+      });
+    throw err;
+  }
+}
+
+function store(deps: EditorDeps, id: number | null, form: CampaignForm) {
+  return id === null
+    ? deps.campaigns.create(parseBody(createCampaignSchema, createInput(form)))
+    : deps.campaigns.update(id, parseBody(patchCampaignSchema, patchInput(form)));
 }
 
 /** Without JavaScript: apply the edit, show the form again with a fresh preview; nothing is saved. */
@@ -106,7 +151,7 @@ async function redrawEditor(
 ) {
   const applied = applyStructuralOp(d.form, d.op);
   const rendered = await renderUnsaved(deps, applied.form);
-  renderEditor(req, res, 200, {
+  renderEditor(deps, req, res, 200, {
     id: d.id,
     form: applied.form,
     errors: d.op.kind === 'preview' ? formErrors(applied.form, d.id) : [],
@@ -125,11 +170,12 @@ async function saveDraft(
 ) {
   let savedId = d.id;
   try {
-    const view =
-      d.id === null
-        ? await deps.campaigns.create(parseBody(createCampaignSchema, createInput(d.form)))
-        : await deps.campaigns.update(d.id, parseBody(patchCampaignSchema, patchInput(d.form)));
+    const view = await store(deps, d.id, d.form);
     savedId = view.id;
+    if (d.op.kind === 'copy') {
+      const copy = await deps.campaigns.copy(view.id);
+      return res.redirect(303, `/admin/campaigns/${copy.id}/edit?melding=kopiert`);
+    }
     if (d.op.kind === 'test') {
       await deps.campaigns.sendTest(view.id, [req.staff!.user.email]);
       return res.redirect(303, `/admin/campaigns/${view.id}/edit?melding=test-sendt`);
@@ -140,7 +186,7 @@ async function saveDraft(
     const shown = editorRefusal(err, d.id, savedId);
     if (!shown) throw err;
     const rendered = await renderUnsaved(deps, d.form);
-    renderEditor(req, res, shown.status, {
+    renderEditor(deps, req, res, shown.status, {
       id: shown.id,
       form: d.form,
       errors: shown.errors,
@@ -204,7 +250,7 @@ async function countFor(deps: EditorDeps, form: CampaignForm): Promise<number | 
   return audience.success ? deps.campaigns.audienceCount(audience.data) : null;
 }
 
-function renderEditor(req: Request, res: Response, status: number, d: EditorState): void {
+function renderEditor(deps: EditorDeps, req: Request, res: Response, status: number, d: EditorState): void {
   sendHtml(
     res,
     status,
@@ -212,6 +258,7 @@ function renderEditor(req: Request, res: Response, status: number, d: EditorStat
       ...d,
       focusBlock: d.focusBlock ?? null,
       testAddress: req.staff!.user.email,
+      now: deps.clock(),
     }),
   );
 }

@@ -1,7 +1,14 @@
 import type { FieldError } from '../errors';
 import type { CampaignView } from '../campaigns/campaigns.service';
 import { BLOCK_TYPES, type Block } from '../newsletter/blocks.schema';
-import { localInputToIso, toLocalInput } from '../presentation/oslo-time';
+import {
+  formatActivityTime,
+  formatValidUntil,
+  localInputToIso,
+  osloDateText,
+  osloLocalToDate,
+  toLocalInput,
+} from '../presentation/oslo-time';
 
 /**
  * The campaign editor's form, field for field as the browser posts it. Field names are the
@@ -94,7 +101,8 @@ export function parseCampaignForm(body: Body): CampaignForm {
     blocks.push({
       type,
       title: f('title'),
-      body: f('body'),
+      // Browsers post a textarea's line breaks as CRLF; counted as typed (one character each).
+      body: f('body').replace(/\r\n?/g, '\n'),
       startsAt: f('startsAt'),
       location: f('location'),
       imageUrl: f('imageUrl'),
@@ -200,7 +208,7 @@ function blockToForm(b: Block): BlockForm {
 export type EditorOp =
   | { kind: 'add'; type: BlockType }
   | { kind: 'remove' | 'up' | 'down'; index: number }
-  | { kind: 'save' | 'preview' | 'test' | 'send' };
+  | { kind: 'save' | 'preview' | 'test' | 'send' | 'copy' | 'autosave' };
 
 /** The submit button that was pressed (`op`): structural edits work without JavaScript too. */
 export function parseOp(value: string): EditorOp {
@@ -209,7 +217,8 @@ export function parseOp(value: string): EditorOp {
     if (m[1] === 'add') return isBlockType(m[2]) ? { kind: 'add', type: m[2] } : { kind: 'save' };
     if (/^\d+$/.test(m[2])) return { kind: m[1] as 'remove' | 'up' | 'down', index: Number(m[2]) };
   }
-  if (value === 'preview' || value === 'test' || value === 'send') return { kind: value };
+  if (['preview', 'test', 'send', 'copy', 'autosave'].includes(value))
+    return { kind: value as 'preview' | 'test' | 'send' | 'copy' | 'autosave' };
   return { kind: 'save' };
 }
 
@@ -243,5 +252,47 @@ export function errorsByField(errors: FieldError[]): Map<string, string[]> {
     const key = e.path.replace(/^audience\.(sources|partnerIds)\.\d+$/, 'audience.$1');
     out.set(key, [...(out.get(key) ?? []), e.message]);
   }
+  return out;
+}
+
+// ---- dates that have passed ----
+
+/** Shown beside an activity's time or an offer's last day once that has passed (editor and script alike). */
+export const PAST_DATE_WARNINGS = {
+  activity: 'Tidspunktet har allerede vært. Sjekk dato og år.',
+  offer: 'Datoen har allerede vært, så tilbudet er utløpt. Sjekk dato og år.',
+} as const;
+
+/** The editor's warning for a block as typed, or null: only a readable date in the past warns. */
+export function pastDateWarning(b: BlockForm, now: Date): string | null {
+  if (b.type === 'activity') {
+    const at = osloLocalToDate(b.startsAt);
+    return at && at.getTime() <= now.getTime() ? PAST_DATE_WARNINGS.activity : null;
+  }
+  if (b.type === 'offer' && /^\d{4}-\d{2}-\d{2}$/.test(b.validUntil))
+    return b.validUntil < osloDateText(now) ? PAST_DATE_WARNINGS.offer : null;
+  return null;
+}
+
+export interface PastDate {
+  index: number;
+  type: 'activity' | 'offer';
+  title: string;
+  /** As the newsletter writes it, with the year when it is not this year's. */
+  when: string;
+}
+
+/**
+ * The blocks whose date has passed by `at` (when the campaign goes out): an activity that has
+ * begun, an offer whose last day is over. The send page asks before sending these.
+ */
+export function pastDates(blocks: Block[], at: Date, now: Date = at): PastDate[] {
+  const out: PastDate[] = [];
+  blocks.forEach((b, index) => {
+    if (b.type === 'activity' && Date.parse(b.startsAt) <= at.getTime())
+      out.push({ index, type: b.type, title: b.title, when: formatActivityTime(b.startsAt, now) });
+    if (b.type === 'offer' && b.validUntil && b.validUntil < osloDateText(at))
+      out.push({ index, type: b.type, title: b.title, when: formatValidUntil(b.validUntil, now) });
+  });
   return out;
 }

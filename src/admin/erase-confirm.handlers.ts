@@ -5,7 +5,7 @@ import { emailSchema } from '../members/members.schema';
 import type { MemberView } from '../members/members.service';
 import { updateRequestSchema } from '../privacy/privacy.schema';
 import type { AdminDeps } from './admin-deps';
-import { bodyString, ctxOf, sendHtml } from './admin-http';
+import { bodyString, ctxOf, queryString, sendHtml } from './admin-http';
 import { eraseConfirmPage } from './views/erase-confirm.views';
 
 /**
@@ -53,14 +53,19 @@ export function confirmErase(find: FindErasureTarget): RequestHandler {
   });
 }
 
-/** /admin/privacy/members/:id/erase, from the member page. */
+/**
+ * /admin/privacy/members/:id/erase, from the member page, or from a request of another type
+ * (`?request=`), which «Avbryt» returns to.
+ */
 export function memberErasure(deps: Pick<AdminDeps, 'members' | 'privacy'>): FindErasureTarget {
   return async (req) => {
     const id = idParam(req.params.id, 'member');
+    const raw = queryString(req, 'request');
+    const requestId = raw ? idParam(raw, 'privacy request') : undefined;
     return {
       member: await deps.members.get(id),
-      action: `/admin/privacy/members/${id}/erase`,
-      back: `/admin/members/${id}`,
+      action: `/admin/privacy/members/${id}/erase${requestId ? `?request=${requestId}` : ''}`,
+      back: requestId ? `/admin/privacy/requests/${requestId}` : `/admin/members/${id}`,
       done: '/admin/members?melding=slettet',
       erase: async () => {
         const { erased } = await deps.privacy.erase(id, 'staff');

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { AppError, type FieldError } from '../errors';
 import { handler, idParam, parseQuery } from '../http/validate';
-import { listQuerySchema } from '../members/members.schema';
+import { memberSearchQuerySchema } from '../members/members.schema';
 import type { AdminDeps } from './admin-deps';
 import { ctxOf, queryString, sendHtml } from './admin-http';
 import { hasStaffScope } from './session';
@@ -10,11 +10,14 @@ import { memberListPage, memberPage, type MemberFilters } from './views/members.
 /** /admin/members (members:read): search and filter, and one member with the consent history. */
 
 type MembersDeps = Pick<AdminDeps, 'members'>;
-type MemberList = Awaited<ReturnType<MembersDeps['members']['list']>>;
+type MemberSearch = Awaited<ReturnType<MembersDeps['members']['search']>>;
 
 const PAGE_SIZE = 25;
 
-/** GET /: filtered by address, status, source, salon; a filter the API refuses is a 422 with the reason. */
+/**
+ * GET /: search by part of a name or address (`q`), filtered by status, source, salon; `email`
+ * (the whole address) still works for links. A value the schema refuses is a 422 with the reason.
+ */
 export function listMembers(deps: MembersDeps): RequestHandler {
   return handler(async (req, res) => {
     const filters = memberFilters(req);
@@ -23,9 +26,9 @@ export function listMembers(deps: MembersDeps): RequestHandler {
     for (const [k, v] of Object.entries(filters)) if (v) raw[k] = v;
     if (cursor) raw.cursor = cursor;
     let errors: FieldError[] = [];
-    let result: MemberList = { items: [], nextCursor: null };
+    let result: MemberSearch = { items: [], nextCursor: null, total: null };
     try {
-      result = await deps.members.list(parseQuery(listQuerySchema, raw));
+      result = await deps.members.search(parseQuery(memberSearchQuerySchema, raw));
     } catch (err) {
       if (!(err instanceof AppError) || err.status !== 400) throw err;
       errors = err.errors;
@@ -38,7 +41,7 @@ export function listMembers(deps: MembersDeps): RequestHandler {
   });
 }
 
-/** GET /:id: the profile and consent history; privacy staff also get export, restriction, erasure. */
+/** GET /:id: the profile and consent history; privacy staff also get export, correction, restriction, erasure. */
 export function showMember(deps: MembersDeps): RequestHandler {
   return handler(async (req, res) => {
     const id = idParam(req.params.id, 'member');
@@ -53,6 +56,7 @@ export function showMember(deps: MembersDeps): RequestHandler {
 
 function memberFilters(req: Request): MemberFilters {
   return {
+    q: queryString(req, 'q').trim(),
     email: queryString(req, 'email').trim(),
     status: queryString(req, 'status'),
     source: queryString(req, 'source'),

@@ -1,15 +1,27 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { AppError, type FieldError } from '../errors';
 import { handler, idParam, parseBody } from '../http/validate';
-import { createRequestSchema, updateRequestSchema } from '../privacy/privacy.schema';
+import { rectifySchema } from '../members/members.schema';
+import type { MemberView } from '../members/members.service';
+import { closeRequestSchema, createRequestSchema } from '../privacy/privacy.schema';
+import type { PrivacyRequestView } from '../privacy/privacy-requests.service';
 import type { AdminDeps } from './admin-deps';
-import { bodyString, ctxOf, sendHtml } from './admin-http';
+import { bodyString, ctxOf, queryString, sendHtml } from './admin-http';
 import { localInputToIso, toLocalInput } from '../presentation/oslo-time';
-import { privacyPage, requestPage, type RequestForm } from './views/privacy.views';
+import {
+  privacyPage,
+  rectifyPage,
+  requestPage,
+  type RectifyForm,
+  type RequestForm,
+} from './views/privacy.views';
 
-/** /admin/privacy (privacy): the request log, and export and restriction of a member. Erasure: erase-confirm.handlers.ts. */
+/**
+ * /admin/privacy (privacy): the request log, each request with the actions its type needs, and
+ * export, correction and restriction of a member. Erasure: erase-confirm.handlers.ts.
+ */
 
-type PrivacyDeps = Pick<AdminDeps, 'privacy' | 'privacyRequests' | 'clock'>;
+type PrivacyDeps = Pick<AdminDeps, 'privacy' | 'privacyRequests' | 'members' | 'clock'>;
 
 /** GET /: open and recently closed requests, and the form to register one. */
 export function showPrivacyLog(deps: PrivacyDeps): RequestHandler {
@@ -36,22 +48,21 @@ export function registerRequest(deps: PrivacyDeps): RequestHandler {
       const created = await deps.privacyRequests.create(input);
       res.redirect(303, `/admin/privacy/requests/${created.id}?melding=registrert`);
     } catch (err) {
-      if (err instanceof AppError && (err.status === 400 || err.status === 422) && err.errors.length)
-        return renderLog(deps, req, res, 422, { form, errors: err.errors });
+      if (isFormError(err)) return renderLog(deps, req, res, 422, { form, errors: err.errors });
       throw err;
     }
   });
 }
 
-/** GET /requests/:id */
+/** GET /requests/:id: the request, the member it concerns, the actions for its type, and closing it. */
 export function showRequest(deps: PrivacyDeps): RequestHandler {
   return handler(async (req, res) => {
     const request = await deps.privacyRequests.get(idParam(req.params.id, 'privacy request'));
-    sendHtml(res, 200, requestPage(ctxOf(req, 'privacy'), { request, errors: [], outcome: '', note: '' }));
+    await renderRequest(deps, req, res, 200, request, {});
   });
 }
 
-/** POST /requests/:id/close: done, with an outcome and a note. */
+/** POST /requests/:id/close: done, with an outcome (required) and a note. */
 export function closeRequest(deps: PrivacyDeps): RequestHandler {
   return handler(async (req, res) => {
     const id = idParam(req.params.id, 'privacy request');
@@ -60,17 +71,13 @@ export function closeRequest(deps: PrivacyDeps): RequestHandler {
     try {
       await deps.privacyRequests.update(
         id,
-        parseBody(updateRequestSchema, {
-          status: 'done',
-          ...(outcome ? { outcome } : {}),
-          ...(note ? { note } : {}),
-        }),
+        parseBody(closeRequestSchema, { status: 'done', outcome, ...(note ? { note } : {}) }),
       );
       res.redirect(303, '/admin/privacy?melding=lukket');
     } catch (err) {
-      if (!(err instanceof AppError && err.status === 422 && err.errors.length)) throw err;
+      if (!isFormError(err)) throw err;
       const request = await deps.privacyRequests.get(id);
-      sendHtml(res, 422, requestPage(ctxOf(req, 'privacy'), { request, errors: err.errors, outcome, note }));
+      await renderRequest(deps, req, res, 422, request, { close: { outcome, note, errors: err.errors } });
     }
   });
 }
@@ -87,15 +94,102 @@ export function exportMember(deps: PrivacyDeps): RequestHandler {
   });
 }
 
-/** POST /members/:id/restrict: restricts processing (art. 18), or lifts it. */
+/** POST /members/:id/restrict: restricts processing (art. 18), or lifts it; back to the request when it came from one. */
 export function restrictMember(deps: PrivacyDeps): RequestHandler {
   return handler(async (req, res) => {
     const id = idParam(req.params.id, 'member');
+    const requestId = requestIdOf(req);
     const restricted = bodyString(req, 'restricted') === 'true';
     await deps.privacy.restrict(id, restricted);
-    res.redirect(303, `/admin/members/${id}?melding=${restricted ? 'begrenset' : 'opphevet'}`);
+    const flash = restricted ? 'begrenset' : 'opphevet';
+    res.redirect(303, `${backPath(id, requestId)}?melding=${flash}`);
   });
 }
+
+/** GET /members/:id/rectify: the correction form (art. 16) on its own page, from the member or a request. */
+export function showRectify(deps: PrivacyDeps): RequestHandler {
+  return handler(async (req, res) => {
+    const member = await deps.members.get(idParam(req.params.id, 'member'));
+    const requestId = requestIdOf(req);
+    sendHtml(
+      res,
+      200,
+      rectifyPage(ctxOf(req, 'privacy'), {
+        member,
+        form: formOf(member),
+        errors: [],
+        requestId,
+        back: backPath(member.id, requestId),
+      }),
+    );
+  });
+}
+
+/**
+ * POST /members/:id/rectify: names, phone and salon as typed, through the members room's
+ * rectification (the same as PATCH /v1/members/:id: a consent event and the app event in one
+ * transaction). Only changed fields are sent; an empty field clears the value.
+ */
+export function rectifyMember(deps: PrivacyDeps): RequestHandler {
+  return handler(async (req, res) => {
+    const member = await deps.members.get(idParam(req.params.id, 'member'));
+    const requestId = requestIdOf(req);
+    const form: RectifyForm = {
+      firstName: bodyString(req, 'firstName'),
+      lastName: bodyString(req, 'lastName'),
+      phone: bodyString(req, 'phone'),
+      partnerId: bodyString(req, 'partnerId'),
+    };
+    const current = formOf(member);
+    const patch: Record<string, string | null> = {};
+    for (const key of Object.keys(form) as Array<keyof RectifyForm>) {
+      const typed = form[key].trim();
+      if (typed !== current[key]) patch[key] = typed === '' ? null : typed;
+    }
+    try {
+      await deps.members.rectify(member.id, parseBody(rectifySchema, patch));
+      res.redirect(303, `${backPath(member.id, requestId)}?melding=rettet`);
+    } catch (err) {
+      if (!isFormError(err)) throw err;
+      if (requestId) {
+        const request = await deps.privacyRequests.get(requestId);
+        return renderRequest(deps, req, res, 422, request, { rectify: { form, errors: err.errors } });
+      }
+      sendHtml(
+        res,
+        422,
+        rectifyPage(ctxOf(req, 'privacy'), {
+          member,
+          form,
+          errors: err.errors,
+          requestId,
+          back: backPath(member.id, requestId),
+        }),
+      );
+    }
+  });
+}
+
+/** A refusal to show beside the form's fields (the schema's or the service's). */
+function isFormError(err: unknown): err is AppError {
+  return err instanceof AppError && (err.status === 400 || err.status === 422) && err.errors.length > 0;
+}
+
+/** The request an action was started from (hidden field or `?request=`), to return to it. */
+function requestIdOf(req: Request): number | undefined {
+  const raw = bodyString(req, 'requestId') || queryString(req, 'request');
+  return raw ? idParam(raw, 'privacy request') : undefined;
+}
+
+const backPath = (memberId: number, requestId: number | undefined) =>
+  requestId ? `/admin/privacy/requests/${requestId}` : `/admin/members/${memberId}`;
+
+const formOf = (m: MemberView): RectifyForm => ({
+  firstName: m.firstName ?? '',
+  lastName: m.lastName ?? '',
+  phone: m.phone ?? '',
+  partnerId: m.partnerId ?? '',
+});
 
 function requestForm(req: Request): RequestForm {
   return {
@@ -105,6 +199,30 @@ function requestForm(req: Request): RequestForm {
     channel: bodyString(req, 'channel'),
     note: bodyString(req, 'note'),
   };
+}
+
+async function renderRequest(
+  deps: PrivacyDeps,
+  req: Request,
+  res: Response,
+  status: number,
+  request: PrivacyRequestView,
+  typed: {
+    close?: { outcome: string; note: string; errors: FieldError[] };
+    rectify?: { form: RectifyForm; errors: FieldError[] };
+  },
+): Promise<void> {
+  const member = request.memberId ? await deps.members.get(request.memberId) : null;
+  sendHtml(
+    res,
+    status,
+    requestPage(ctxOf(req, 'privacy'), {
+      request,
+      member,
+      close: typed.close ?? { outcome: '', note: request.note ?? '', errors: [] },
+      rectify: typed.rectify ?? (member ? { form: formOf(member), errors: [] } : null),
+    }),
+  );
 }
 
 async function renderLog(

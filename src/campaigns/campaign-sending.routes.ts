@@ -58,7 +58,7 @@ export const campaignSendingApi: RouteDoc[] = [
     path: '/v1/campaigns/:id/pause',
     tag: 'campaigns',
     scope: 'campaigns',
-    summary: 'Pause sending',
+    summary: 'Pause sending; answers once nothing more of the campaign can reach the relay',
     responses: { '200': { description: 'Stats', schema: 'Stats' }, '409': problem, ...auth },
   },
   {
@@ -74,7 +74,7 @@ export const campaignSendingApi: RouteDoc[] = [
     path: '/v1/campaigns/:id/cancel',
     tag: 'campaigns',
     scope: 'campaigns',
-    summary: 'Cancel',
+    summary: 'Cancel; answers once nothing more of the campaign can reach the relay',
     responses: { '200': { description: 'Stats', schema: 'Stats' }, '409': problem, ...auth },
   },
   {

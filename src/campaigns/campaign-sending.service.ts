@@ -91,6 +91,7 @@ export class CampaignSending implements CampaignSource {
     return true;
   }
 
+  /** Answers once nothing more of the campaign can reach the relay (see DeliveryService.halt). */
   async pause(id: number): Promise<CampaignStats> {
     return this.transition(id, ['sending'], 'paused', { pausedReason: 'manual' });
   }
@@ -103,6 +104,8 @@ export class CampaignSending implements CampaignSource {
     const paused = await this.campaigns.setStatus(this.ds.manager, id, ['sending'], 'paused', {
       pausedReason: reason,
     });
+    // Nobody waits for an answer here: this process's worker stops at once, the others on their next read.
+    if (paused) this.delivery.stopped(id);
     return paused;
   }
 
@@ -121,6 +124,7 @@ export class CampaignSending implements CampaignSource {
     return this.transition(id, ['paused'], 'sending', { resumedAt: this.clock() });
   }
 
+  /** Like pause, answers once nothing more can go out; the rows not sent stay in the ledger, unsent. */
   async cancel(id: number): Promise<CampaignStats> {
     return this.transition(id, ['draft', 'scheduled', 'sending', 'paused'], 'cancelled');
   }
@@ -141,6 +145,7 @@ export class CampaignSending implements CampaignSource {
       throw new AppError(409, 'conflict', 'Conflict', `cannot go from ${c.status} to ${to}`);
     }
     this.logger.info({ campaignId: id, from: c.status, to }, 'campaign status changed');
+    if (to === 'paused' || to === 'cancelled') await this.delivery.halt(id);
     if (to === 'sending') await this.completeIfDone(id);
     return this.stats(id);
   }
@@ -152,14 +157,16 @@ export class CampaignSending implements CampaignSource {
       this.campaigns.clickStats(id),
       this.reportCounts(id),
     ]);
+    // A cancelled campaign's unsent rows wait for nothing: none of it is still to go.
+    const ended = c.status === 'cancelled';
     return {
       status: c.status,
       total: n.total,
-      queued: n.queued + n.sending,
+      queued: ended ? 0 : n.queued + n.sending,
       sent: n.sent,
       failed: n.failed,
       skipped: n.skipped,
-      sending: n.sending,
+      sending: ended ? 0 : n.sending,
       clicks,
       bounced: reports.bounced,
       complained: reports.complained,

@@ -7,7 +7,9 @@ import { blocksSchema, newsletterContentSchema } from '../newsletter/blocks.sche
 import { clickStatSchema } from '../clicks/clicks.schema';
 import { CAMPAIGN_STATUSES, PAUSED_REASONS } from './campaign.entity';
 
-const name = singleLine(200);
+/** A campaign's internal name (the admin form counts down to it). */
+export const MAX_NAME_LENGTH = 200;
+const name = singleLine(MAX_NAME_LENGTH);
 // The same rules the renderer applies, so a body that passes here also compiles.
 const subject = newsletterContentSchema.shape.subject;
 const preheader = newsletterContentSchema.shape.preheader.unwrap();

@@ -23,9 +23,14 @@ import {
 import type { ClickCounts } from '../clicks/click-counts';
 import type { ClickStat } from '../clicks/clicks.schema';
 import type { LinkSource } from '../clicks/link-source';
-import type { TestLinks } from '../clicks/test-links';
+import { TEST_UNSUBSCRIBE_TOKEN, type TestLinks } from '../clicks/test-links';
 import { CampaignEntity, type Campaign, type CampaignStatus } from './campaign.entity';
-import type { CreateCampaignInput, ListCampaignsQuery, PatchCampaignInput } from './campaigns.schema';
+import {
+  MAX_NAME_LENGTH,
+  type CreateCampaignInput,
+  type ListCampaignsQuery,
+  type PatchCampaignInput,
+} from './campaigns.schema';
 
 export type { Audience };
 
@@ -47,7 +52,8 @@ export interface CampaignView {
   recipients: number | null;
 }
 
-const PREVIEW_FIRST_NAME = 'Kari';
+/** The sample member of previews and test mail, so both greet «Hei Kari,». */
+export const PREVIEW_FIRST_NAME = 'Kari';
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 function contentOf(c: Pick<Campaign, 'subject' | 'preheader' | 'blocksJson'>): NewsletterContent {
@@ -72,6 +78,11 @@ function storedRender(c: Campaign): CompiledNewsletter | null {
 const newPublicId = () => crypto.randomBytes(16).toString('base64url');
 const PUBLIC_ID = /^[A-Za-z0-9_-]{22}$/;
 const WEB_VERSION_STATUSES: CampaignStatus[] = ['sending', 'paused', 'sent'];
+
+/** «Kopi av Desember», within the 200 characters a name may have. */
+const COPY_PREFIX = 'Kopi av ';
+const copyName = (name: string) =>
+  `${COPY_PREFIX}${name}`.slice(0, MAX_NAME_LENGTH).replace(/[\uD800-\uDBFF]$/, '');
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -116,9 +127,9 @@ export class CampaignsService implements LinkSource {
     this.brand = { publicUrl: deps.config.publicUrl, privacyContact: deps.config.privacyContact };
   }
 
-  /** Stands in for the per-member `/u/{token}` in previews and test mail; it unsubscribes nobody. */
+  /** Stands in for the per-member `/u/{token}` in previews and test mail; its page says so and unsubscribes nobody. */
   get previewUnsubscribeUrl(): string {
-    return `${this.config.publicUrl}/u/forhandsvisning`;
+    return `${this.config.publicUrl}/u/${TEST_UNSUBSCRIBE_TOKEN}`;
   }
 
   private repo(manager?: EntityManager): Repository<Campaign> {
@@ -200,7 +211,7 @@ export class CampaignsService implements LinkSource {
     targets?: LinkTargets,
   ): Promise<CompiledNewsletter> {
     try {
-      return await compileNewsletter(content, this.brand, targets);
+      return await compileNewsletter(content, this.brand, targets, this.clock());
     } catch (err) {
       if (err instanceof NewsletterRenderError) {
         throw new AppError(
@@ -249,6 +260,21 @@ export class CampaignsService implements LinkSource {
     const campaign: Campaign = { id: Number(res.identifiers[0].id), ...row };
     this.logger.info({ campaignId: campaign.id }, 'campaign created');
     return this.view(campaign);
+  }
+
+  /**
+   * A new draft with the content and audience of campaign `id` (in any status), named as a copy;
+   * the subject stays as it was, since it is what members see.
+   */
+  async copy(id: number): Promise<CampaignView> {
+    const c = await this.require(id);
+    return this.create({
+      name: copyName(c.name),
+      subject: c.subject,
+      preheader: c.preheader ?? undefined,
+      audience: this.audienceOf(c),
+      blocks: JSON.parse(c.blocksJson) as Block[],
+    });
   }
 
   /**
@@ -348,7 +374,10 @@ export class CampaignsService implements LinkSource {
     const c = await this.require(id);
     const filled = this.markAsTest(
       c.id,
-      fillNewsletter(await this.renderOf(c), { firstName: null, unsubscribeUrl: this.previewUnsubscribeUrl }),
+      fillNewsletter(await this.renderOf(c), {
+        firstName: PREVIEW_FIRST_NAME,
+        unsubscribeUrl: this.previewUnsubscribeUrl,
+      }),
     );
     const recipients = [...new Set(to)];
     let sent = 0;

@@ -2,6 +2,13 @@ import crypto from 'node:crypto';
 import type { TokenKey } from '../config';
 
 /**
+ * The unsubscribe link of previews and test mail (`/u/forhandsvisning`): the unsubscribe page
+ * answers it with a page saying it is a test link, and changes nothing. It is no token shape,
+ * so no member's link can ever be this one.
+ */
+export const TEST_UNSUBSCRIBE_TOKEN = 'forhandsvisning';
+
+/**
  * Marks the links of test mail and previews (`/r/{campaignId}/{n}?test={marker}`), so their clicks
  * are not counted and a draft's links work. The marker is per campaign, the same for every test
  * address: an HMAC with the signing key, so nobody can make one to read a draft's links. It names

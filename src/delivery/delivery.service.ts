@@ -2,8 +2,11 @@ import type { EntityManager } from 'typeorm';
 import type { Logger } from '../logger';
 import type { Clock } from '../db/time';
 import type { MemberDataParticipant } from '../members/members.service';
-import type { DeliveryCounts, DeliveryStore, LedgerRow } from './delivery.store';
+import { HEARTBEAT_LIVE_MS, type DeliveryCounts, type DeliveryStore, type LedgerRow } from './delivery.store';
 import type { Handoffs } from './handoffs';
+
+/** How long pause and cancel wait at most for the campaign's messages in flight. */
+const HALT_WAIT_MS = 10_000;
 
 /** Campaign subjects by id, read in the caller's transaction: the campaigns room's answer, for the export. */
 export type CampaignSubjects = (
@@ -60,6 +63,35 @@ export class DeliveryService {
 
   waiting(campaignIds: number[]): Promise<{ count: number; oldestQueuedAt: Date | null }> {
     return this.store.waiting(campaignIds);
+  }
+
+  /**
+   * After a campaign was paused or cancelled (its status committed): tells this process's worker at
+   * once, then answers only when none of its messages is mid-handoff here and no live worker, here
+   * or in another process, still holds one of its rows (they give back what they have not handed
+   * over as soon as they see the status). So whatever goes out has gone out when this returns.
+   * Bounded: a worker that cannot reach the database (or a relay that hangs) does not hold it up
+   * for longer than 10 s.
+   */
+  async halt(campaignId: number): Promise<void> {
+    this.handoffs.stopCampaign(campaignId);
+    const deadline = Date.now() + HALT_WAIT_MS;
+    while (Date.now() < deadline) {
+      if (!this.handoffs.hasCampaign(campaignId)) {
+        const liveSince = new Date(this.clock().getTime() - HEARTBEAT_LIVE_MS);
+        if (!(await this.store.heldFor(campaignId, liveSince))) return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    this.logger.warn(
+      { campaignId },
+      'pause or cancel: deliveries of the campaign were still held after 10 s',
+    );
+  }
+
+  /** The guardrail paused a campaign: this process's worker stops it at once, nothing waits. */
+  stopped(campaignId: number): void {
+    this.handoffs.stopCampaign(campaignId);
   }
 
   /** The ledger row a bounce report names: by its id (VERP tag) or by campaign and member (Message-ID). */

@@ -7,6 +7,13 @@ import type { RecipientRow } from '../members/members.service';
 export const DELIVERY_STATES = ['queued', 'sending', 'sent', 'failed', 'skipped'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
+/**
+ * A worker heard from within this window is alive (it heartbeats every second): it shares
+ * SEND_RATE, its claims hold up a pause, and no other worker takes them. One silent for longer is
+ * gone, as a killed one is, and its claims are retaken (DeliveryWorker's `ownerSilentMs`).
+ */
+export const HEARTBEAT_LIVE_MS = 8_000;
+
 export interface ClaimedDelivery {
   id: number;
   campaignId: number;
@@ -131,18 +138,24 @@ export class DeliveryStore {
   }
 
   /**
-   * Rows left `sending` by a worker that is gone go back to the queue: their lease ran out and
-   * their worker has not written a heartbeat since `silentSince` (or never had a row). A live
-   * worker's claims are never taken, however long its lease has been expired.
+   * Rows left `sending` by a worker that is gone go back to the queue: their worker has a
+   * heartbeat row but has written no heartbeat since `silentSince`, lease or not; or it has no
+   * row (never beat, or removed) and their lease ran out. A live worker's claims are never taken,
+   * however long its lease has been expired, and the reaper's own never.
    */
-  async reapExpiredLeases(now: Date, silentSince: Date): Promise<number> {
+  async reapSilentOwners(reaperId: string, now: Date, silentSince: Date): Promise<number> {
     const t = toDbTime(now);
+    const where = `status = 'sending'
+         AND (claimed_by IS NULL OR (claimed_by <> ? AND claimed_by NOT IN (SELECT id FROM workers WHERE heartbeat_at >= ?)))
+         AND (lease_until < ? OR claimed_by IN (SELECT id FROM workers))`;
+    const params = [reaperId, toDbTime(silentSince), t];
+    // Every worker looks every second: a plain read first, which on MariaDB takes no locks.
+    const found = await execute(this.ds, `SELECT 1 AS x FROM deliveries WHERE ${where} LIMIT 1`, params);
+    if (found.records.length === 0) return 0;
     const res = await execute(
       this.ds,
-      `UPDATE deliveries SET status = 'queued', claimed_by = NULL, lease_until = NULL, updated_at = ?
-       WHERE status = 'sending' AND lease_until < ?
-         AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id FROM workers WHERE heartbeat_at >= ?))`,
-      [t, t, toDbTime(silentSince)],
+      `UPDATE deliveries SET status = 'queued', claimed_by = NULL, lease_until = NULL, updated_at = ? WHERE ${where}`,
+      [t, ...params],
     );
     return res.affected;
   }
@@ -289,6 +302,20 @@ export class DeliveryStore {
       this.ds,
       `SELECT 1 AS x FROM deliveries WHERE member_id = ? AND status = 'sending' LIMIT 1`,
       [memberId],
+    );
+    return res.records.length > 0;
+  }
+
+  /**
+   * Whether a live worker (heartbeat since `liveSince`) holds a row of the campaign: claimed,
+   * being handed to SMTP, or sent and not yet recorded. A gone worker's rows wait for the reaper.
+   */
+  async heldFor(campaignId: number, liveSince: Date): Promise<boolean> {
+    const res = await execute(
+      this.ds,
+      `SELECT 1 AS x FROM deliveries WHERE campaign_id = ? AND status = 'sending'
+         AND claimed_by IN (SELECT id FROM workers WHERE heartbeat_at >= ?) LIMIT 1`,
+      [campaignId, toDbTime(liveSince)],
     );
     return res.records.length > 0;
   }

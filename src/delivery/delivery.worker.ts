@@ -10,10 +10,17 @@ import { inAudience, type Audience } from '../members/audience';
 import { encodeNewsletter, type CompiledNewsletter } from '../newsletter/renderer';
 import type { SignedTokens } from '../tokens/signed-tokens';
 import { Pause, type Job } from '../worker';
-import type { ClaimedDelivery, DeliveryStore, Outcome, Recipient } from './delivery.store';
+import {
+  HEARTBEAT_LIVE_MS,
+  type ClaimedDelivery,
+  type DeliveryStore,
+  type Outcome,
+  type Recipient,
+} from './delivery.store';
 import { Handoffs } from './handoffs';
 import { RateLimiter } from './rate-limiter';
 import { RecipientCheck } from './recipient-check';
+import { SharedRead } from './shared-read';
 import type { Metrics } from '../metrics';
 
 /** What the worker needs from the campaigns room. */
@@ -40,43 +47,77 @@ export interface WorkerOptions {
   maxAttempts?: number;
   /** Outcomes are recorded in small batches: this bounds the window of sent-but-not-recorded mail. */
   flushMs?: number;
-  /** Rate sharing, reaping and campaign housekeeping; leases are renewed more often when the lease is short. */
+  /** Rate sharing and campaign housekeeping; heartbeats, renewals and the reaper come at least this often. */
   housekeepingMs?: number;
-  /** A worker silent this long (no heartbeat) counts as gone: its expired claims may be taken back. */
+  /**
+   * A worker silent this long (no heartbeat) is gone: its claims are taken back, whether their
+   * lease ran out or not. It is also this worker's own fence (it hands a row over only while its
+   * last heartbeat is younger than this), so every worker must use the same value: the default,
+   * which only tests change.
+   */
   ownerSilentMs?: number;
   /** How long a graceful stop keeps trying to record outcomes and give claims back while the database is away. */
   stopTimeoutMs?: number;
 }
 
-/** Workers heard from within this window share SEND_RATE. */
-const HEARTBEAT_LIVE_MS = 15_000;
 /** After a failed step, a sender loop waits for the next lease renewal, at most this long. */
 const STEP_RETRY_MS = 1000;
+/** A worker writes its heartbeat (and renews its leases) this often, or more often for short leases. */
+const HEARTBEAT_EVERY_MS = 1000;
+/** The reaper waits until it has reached the database for this many heartbeats without a break. */
+const REAP_AFTER_BEATS = 5;
+/**
+ * While sending, the campaigns' status is read at least this often, so a pause or cancel made in
+ * another process gives this worker's waiting claims back soon (the pause waits for that).
+ */
+const STATUS_WATCH_MS = 250;
+/**
+ * Right before handoff the campaign's status must come from a read begun at most this long ago:
+ * at most ten status reads a second per worker, however high SEND_RATE, and a pause elsewhere is
+ * seen within this (a pause waits for handoffs in flight anyway, see DeliveryService.halt).
+ */
+const STATUS_MAX_AGE_MS = 100;
 
 /**
  * The delivery worker: claim → re-check the member right before handoff → send → record.
  * Sender loops pull from a small buffer of claimed rows, so the SMTP pool stays busy while
- * claims stay short (a dead worker holds at most a buffer's worth, retaken after the lease).
+ * claims stay short (a dead worker holds at most a buffer's worth, retaken once it falls silent).
  *
  * Exactly once when the database goes away (restart, failover, cut connection):
  * - An outcome that cannot be recorded is kept in memory and recorded, with retries, once the
  *   database answers again; until then the row stays `sending`, claimed by this worker.
  * - Nobody takes those rows meanwhile. Only queued rows can be claimed, and a `sending` row goes
- *   back to the queue only by this worker's own hand (release, retry) or by the reaper, which
- *   takes a row only when its lease ran out AND its worker has written no heartbeat for
- *   `ownerSilentMs` AND the reaping worker itself has reached the database without a break for
- *   that long. After a database restart every live worker heartbeats again within one renewal
- *   period, long before anyone may reap, so a live worker's claims are never reaped, however long
- *   their lease expired during the outage.
+ *   back to the queue only by this worker's own hand (release, retry) or by another worker's
+ *   reaper, which takes a row only when its worker has written no heartbeat for `ownerSilentMs`
+ *   (or, if its worker has no heartbeat row at all, when its lease ran out) AND the reaping
+ *   worker itself has reached the database without a break for REAP_AFTER_BEATS heartbeats.
+ *   A worker heartbeats every second on a timer of its own, which neither sending nor
+ *   housekeeping holds up; after a database restart every live worker heartbeats again within
+ *   a beat or two, before anyone may reap, so a live worker's claims are not reaped. A worker
+ *   whose event loop stalls for a few seconds keeps its claims; one silent for `ownerSilentMs`
+ *   (HEARTBEAT_LIVE_MS, 8 s) is taken for dead, as a killed one is: that is what lets a crashed
+ *   worker's claims be retaken within 10 s instead of after their lease.
  * - The fence: a claimed row is handed to SMTP only while this worker's lease on it is known to
- *   hold, i.e. before `claim or last renewal started + lease - margin` on the local monotonic
- *   clock. Rows whose lease could not be renewed (database away, or a write whose outcome is
- *   unknown) wait until a renewal confirms they are still this worker's own (claimed by it and
- *   `sending`); rows the renewal no longer finds are dropped, never sent. So even a worker whose
- *   heartbeats failed while its sends did not (and was reaped) sends nothing another worker took.
+ *   hold AND its own heartbeat is known to be fresh, i.e. before both `claim or last renewal
+ *   started + lease - margin` and `last heartbeat started + ownerSilentMs - margin` on the local
+ *   monotonic clock. Rows whose lease could not be renewed (database away, or a write whose
+ *   outcome is unknown), and every claim once the heartbeat lapsed, wait until a renewal after a
+ *   heartbeat confirms they are still this worker's own (claimed by it and `sending`); rows the
+ *   renewal no longer finds are dropped, never sent. So even a worker whose heartbeats failed
+ *   while its sends did not (and was reaped) sends nothing another worker took.
  * The one exception stays the crash (kill -9, power loss) between SMTP accepting a message and
- * the ledger recording it: that worker's heartbeat stops, its rows are reaped and sent again
- * with the same Message-ID.
+ * the ledger recording it, and with it a worker cut off from the database for `ownerSilentMs`
+ * while the others are not, which cannot be told from a crash: its heartbeat stops, its rows
+ * are reaped and the messages it had sent but not recorded are sent again with the same
+ * Message-ID.
+ *
+ * Pause and cancel (CONTRACT §5): after the rate wait, the campaign's status is checked again
+ * beside the member's re-check, on a read begun at most STATUS_MAX_AGE_MS before (shared by the
+ * loops asking meanwhile); a campaign no longer sending gets its row back in the queue,
+ * untouched. A pause in this process also stops the loops waiting for the rate and gives the
+ * buffered claims back at once (Handoffs.stopCampaign); one in another process is seen within
+ * STATUS_WATCH_MS. The pause answers only once none of the campaign's rows is held by a live
+ * worker (DeliveryService.halt), so whatever went out went out before the answer.
  */
 export class DeliveryWorker implements Job {
   readonly name = 'delivery';
@@ -93,7 +134,9 @@ export class DeliveryWorker implements Job {
   private readonly messageIdDomain: string;
   private readonly metrics?: Metrics;
   private readonly recheck: RecipientCheck;
-  /** Members whose message is between the re-check and the end of the SMTP handoff. */
+  /** A status read begun after the ask, shared by the loops asking meanwhile: campaign id → true, or null. */
+  private readonly campaignCheck: SharedRead<number, true>;
+  /** Messages between the last checks and the end of the SMTP handoff, by member and campaign. */
   private readonly handoffs: Handoffs;
 
   private buffer: ClaimedDelivery[] = [];
@@ -111,12 +154,27 @@ export class DeliveryWorker implements Job {
   private exhausted = false;
   private activeCampaigns = new Set<number>();
   private activeCampaignsAt = 0;
+  /** When the status read behind `activeCampaigns` began: an older read never overwrites a newer one. */
+  private activeCampaignsReadAt = -Infinity;
+  private refreshing: Promise<void> | null = null;
+  /** Aborted when the campaign stops sending: its loops stop waiting for the rate. */
+  private readonly stopSignals = new Map<number, AbortController>();
+  private unsubscribeStops: (() => void) | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private tickLoop = false;
   private tickTimer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
+  private housekeeping: Promise<void> | null = null;
+  private reaping: Promise<void> | null = null;
   private lastHousekeepingAt = -Infinity;
+  /**
+   * Until when (local monotonic time) no other worker may take this worker's claims for silence:
+   * the last confirmed heartbeat's start + ownerSilentMs - margin. Nothing is handed over after it.
+   */
+  private beatFence = -Infinity;
+  /** Counts the lapses of the heartbeat: a claim or renewal begun before one proves nothing. */
+  private beatLapses = 0;
   /** Whether the last renewal reached the database, and since when without a break. */
   private reachable = true;
   private reachableSince = performance.now();
@@ -158,23 +216,46 @@ export class DeliveryWorker implements Job {
       maxAttempts: o.maxAttempts ?? 8,
       flushMs: o.flushMs ?? 50,
       housekeepingMs: o.housekeepingMs ?? 2_000,
-      ownerSilentMs: o.ownerSilentMs ?? 10_000,
+      ownerSilentMs: o.ownerSilentMs ?? HEARTBEAT_LIVE_MS,
       stopTimeoutMs: o.stopTimeoutMs ?? 20_000,
     };
     this.limiter = new RateLimiter(o.sendRate);
     this.recheck = new RecipientCheck(deps.recipients);
+    this.campaignCheck = new SharedRead(async (ids) => {
+      const sending = await this.readSendingCampaigns();
+      return new Map(ids.filter((id) => sending.has(id)).map((id) => [id, true as const]));
+    });
     this.handoffs = deps.handoffs ?? new Handoffs();
     this.messageIdDomain = /@([^>\s]+)/.exec(o.mailFrom)?.[1] ?? 'kundeklubb.local';
   }
 
-  /** Leases are renewed four times per lease (at least every housekeeping period). */
-  private get renewEveryMs(): number {
-    return Math.max(100, Math.min(this.opts.housekeepingMs, this.opts.leaseMs / 4));
+  /**
+   * Heartbeat and lease renewal, every second: several beats per `ownerSilentMs`, four per lease,
+   * at least every housekeeping period.
+   */
+  private get beatEveryMs(): number {
+    return Math.max(
+      100,
+      Math.min(
+        HEARTBEAT_EVERY_MS,
+        this.opts.housekeepingMs,
+        this.opts.leaseMs / 4,
+        this.opts.ownerSilentMs / 4,
+      ),
+    );
   }
 
-  /** A lease is trusted until this long before it runs out, for the time a statement takes to arrive. */
+  /**
+   * A lease or a heartbeat is trusted until this long before it runs out, for the time a
+   * statement takes to arrive (and the clocks of two hosts to differ).
+   */
   private get fenceMarginMs(): number {
-    return Math.min(500, this.opts.leaseMs / 4);
+    return Math.min(500, this.opts.leaseMs / 4, this.opts.ownerSilentMs / 4);
+  }
+
+  /** The reaper's own unbroken sight of the database first: every live worker has heartbeaten by then. */
+  private get reapAfterMs(): number {
+    return Math.min(this.opts.ownerSilentMs, REAP_AFTER_BEATS * this.beatEveryMs);
   }
 
   /** One pump: sends until nothing is claimable. The BackgroundWorker calls it again after intervalMs. */
@@ -182,13 +263,25 @@ export class DeliveryWorker implements Job {
     if (this.stopping) return false;
     if (!this.tickLoop) {
       this.tickLoop = true;
+      this.unsubscribeStops = this.handoffs.onStop((id) => this.campaignStopped(id));
       await this.tick();
+      // The first housekeeping too (scheduled campaigns due, the rate shared) before looking for work.
+      await this.housekeeping;
     }
     await this.refreshActiveCampaigns(true);
     if (this.activeCampaigns.size === 0 && this.buffer.length === 0) return false;
     this.exhausted = false;
-    const loops = Array.from({ length: this.opts.concurrency }, () => this.senderLoop());
-    await Promise.all(loops);
+    const watch = setInterval(() => {
+      this.refreshActiveCampaigns(true).catch((err) =>
+        this.noteDatabaseError(err, 'reading campaign status failed; will retry'),
+      );
+    }, STATUS_WATCH_MS);
+    try {
+      const loops = Array.from({ length: this.opts.concurrency }, () => this.senderLoop());
+      await Promise.all(loops);
+    } finally {
+      clearInterval(watch);
+    }
     await this.flush();
     await this.campaigns.housekeeping();
     return false;
@@ -197,6 +290,7 @@ export class DeliveryWorker implements Job {
   interrupt(): void {
     this.stopping = true;
     this.untilRenewal.endAll();
+    for (const c of this.stopSignals.values()) c.abort();
   }
 
   private async senderLoop(): Promise<void> {
@@ -252,14 +346,16 @@ export class DeliveryWorker implements Job {
   /** Never rejects: a failure (the database away) just claims nothing. */
   private async claimMore(): Promise<boolean> {
     try {
-      if (!this.reachable || this.stopping) return false;
+      // A worker whose heartbeat lapsed may be taken for dead: it claims nothing until it beats again.
+      if (!this.reachable || this.stopping || !this.heartbeatHolds()) return false;
       const wait = this.outageUntil - Date.now();
       if (wait > 0) await sleep(wait);
       await this.refreshActiveCampaigns(false);
-      const ids = [...this.activeCampaigns];
+      const ids = [...this.activeCampaigns].filter((id) => !this.handoffs.isStopped(id));
       // Half a second of this worker's share of the rate, at least two per connection.
       const size = Math.max(this.opts.concurrency * 2, Math.min(200, Math.ceil(this.limiter.rate / 2)));
       const started = performance.now();
+      const lapses = this.beatLapses;
       const claimed = await this.store.claim(
         this.workerId,
         ids,
@@ -267,9 +363,19 @@ export class DeliveryWorker implements Job {
         this.clock(),
         this.opts.leaseMs,
       );
-      const fence = started + this.opts.leaseMs - this.fenceMarginMs;
-      for (const c of claimed) this.claims.set(c.id, fence);
-      this.buffer.push(...claimed);
+      // Claimed while the heartbeat lapsed: another worker may have reaped the rows since; a renewal decides.
+      const fence = lapses === this.beatLapses ? started + this.opts.leaseMs - this.fenceMarginMs : 0;
+      for (const c of claimed) {
+        // A row reaped from this worker while its heartbeat lapsed, and claimed again: still one
+        // entry in memory; one it already sent (outcome unrecorded) or is giving back is left be.
+        if (this.unrecorded.has(c.id) || this.writing.has(c.id)) continue;
+        const known = this.claims.has(c.id);
+        this.claims.set(c.id, fence);
+        if (!known) this.buffer.push(c);
+      }
+      // A campaign paused or cancelled while the claim ran: those rows go straight back.
+      for (const id of new Set(claimed.map((c) => c.campaignId)))
+        if (!this.mayHandOver(id)) this.releaseBuffered(id);
       return claimed.length > 0;
     } catch (err) {
       this.noteDatabaseError(err, 'claiming deliveries failed; will retry');
@@ -279,12 +385,88 @@ export class DeliveryWorker implements Job {
 
   private async refreshActiveCampaigns(force: boolean): Promise<void> {
     if (!force && Date.now() - this.activeCampaignsAt < 500) return;
-    this.activeCampaigns = new Set(await this.campaigns.sendingCampaignIds());
-    this.activeCampaignsAt = Date.now();
+    // Loops asking while a read runs share it; the fresh read before handoff is campaignCheck's.
+    this.refreshing ??= this.readSendingCampaigns()
+      .then(() => undefined)
+      .finally(() => {
+        this.refreshing = null;
+      });
+    return this.refreshing;
+  }
+
+  /**
+   * Reads which campaigns are sending. A campaign no longer among them (paused, cancelled, or
+   * done) gives back this worker's claims that wait for the rate or in the buffer.
+   */
+  private async readSendingCampaigns(): Promise<Set<number>> {
+    const started = performance.now();
+    const sending = new Set(await this.campaigns.sendingCampaignIds());
+    for (const id of sending) this.handoffs.sawSending(id, started);
+    if (started >= this.activeCampaignsReadAt) {
+      const before = this.activeCampaigns;
+      this.activeCampaigns = sending;
+      this.activeCampaignsAt = Date.now();
+      this.activeCampaignsReadAt = started;
+      for (const id of before) if (!sending.has(id)) this.campaignStopped(id);
+    }
+    return sending;
+  }
+
+  /** A campaign stopped sending (here or elsewhere): its waiting loops and buffered claims let go. */
+  private campaignStopped(campaignId: number): void {
+    this.activeCampaigns.delete(campaignId);
+    this.stopSignals.get(campaignId)?.abort();
+    this.stopSignals.delete(campaignId);
+    this.releaseBuffered(campaignId);
+  }
+
+  private stopSignal(campaignId: number): AbortSignal {
+    if (this.stopping) return AbortSignal.abort();
+    let c = this.stopSignals.get(campaignId);
+    if (!c) this.stopSignals.set(campaignId, (c = new AbortController()));
+    return c.signal;
+  }
+
+  /** Whether the campaign is still sending, by a status read begun at most STATUS_MAX_AGE_MS ago. */
+  private async stillSending(campaignId: number): Promise<boolean> {
+    const stale = performance.now() - this.activeCampaignsReadAt > STATUS_MAX_AGE_MS;
+    if (stale && !(await this.campaignCheck.get(campaignId))) return false;
+    return this.mayHandOver(campaignId);
+  }
+
+  /** Without a read: whether, as far as this worker knows, the campaign may still be handed over. */
+  private mayHandOver(campaignId: number): boolean {
+    return this.activeCampaigns.has(campaignId) && !this.handoffs.isStopped(campaignId);
+  }
+
+  /** Gives the buffered claims of a campaign back to the queue untouched, in one write. */
+  private releaseBuffered(campaignId: number): void {
+    const rows = this.buffer.filter((b) => b.campaignId === campaignId);
+    if (rows.length === 0) return;
+    this.buffer = this.buffer.filter((b) => b.campaignId !== campaignId);
+    for (const r of rows) {
+      this.claims.delete(r.id);
+      this.writing.add(r.id);
+    }
+    this.store
+      .release(this.workerId, { only: rows.map((r) => r.id) })
+      .catch((err) => {
+        // Its outcome is unknown: the rows wait in the buffer for a renewal to say whose they are.
+        for (const r of rows) this.putBack(r);
+        this.noteDatabaseError(err, 'giving back claims of a stopped campaign failed; will retry');
+      })
+      .finally(() => {
+        for (const r of rows) this.writing.delete(r.id);
+      });
   }
 
   private fenceOpen(id: number): boolean {
-    return (this.claims.get(id) ?? Infinity) > performance.now();
+    return (this.claims.get(id) ?? Infinity) > performance.now() && this.heartbeatHolds();
+  }
+
+  /** Whether this worker's last confirmed heartbeat still keeps other workers' reapers off its claims. */
+  private heartbeatHolds(): boolean {
+    return this.beatFence > performance.now();
   }
 
   /** A row this worker still holds goes back to the front of the buffer, to be sent once its claim is confirmed. */
@@ -295,19 +477,21 @@ export class DeliveryWorker implements Job {
 
   private async deliver(item: ClaimedDelivery): Promise<void> {
     await this.refreshActiveCampaigns(false);
-    if (!this.activeCampaigns.has(item.campaignId)) {
-      // Paused or cancelled since the claim: give the row back untouched.
-      return this.writeBack(item, () => this.store.release(this.workerId, { only: [item.id] }));
-    }
+    // Paused or cancelled since the claim: give the row back untouched.
+    const giveBack = () => this.writeBack(item, () => this.store.release(this.workerId, { only: [item.id] }));
+    if (!this.mayHandOver(item.campaignId)) return giveBack();
     if (item.memberId === null) return this.settleOutcome({ id: item.id, state: 'skipped', error: 'erased' });
-    await this.limiter.take();
-    const [compiled, audience] = await Promise.all([
+    if (!(await this.limiter.take(this.stopSignal(item.campaignId)))) return giveBack();
+    // The re-checks: the last reads before handoff, begun after the rate wait. A campaign no
+    // longer sending sends nothing more; someone who left, was restricted or no longer matches
+    // the audience gets nothing.
+    const [compiled, audience, sending, r] = await Promise.all([
       this.campaigns.compiled(item.campaignId),
       this.campaigns.audience(item.campaignId),
+      this.stillSending(item.campaignId),
+      this.recheck.check(item.memberId),
     ]);
-    // The re-check: the last read before handoff. Someone who left, was restricted or no longer
-    // matches the audience gets nothing.
-    const r = await this.recheck.check(item.memberId);
+    if (!sending) return giveBack();
     if (!r || r.status !== 'active' || !r.email) {
       return this.settleOutcome({
         id: item.id,
@@ -320,7 +504,10 @@ export class DeliveryWorker implements Job {
     // The fence: hand over only while the lease is known to hold (see the class comment).
     if (!this.claims.has(item.id)) return;
     if (!this.fenceOpen(item.id)) return this.putBack(item);
-    this.handoffs.begin(r.memberId);
+    // Paused since the read (here, or seen by a newer read): nothing in between, so a pause in
+    // this process either stops this handoff or finds it in Handoffs and waits for it.
+    if (!this.mayHandOver(item.campaignId)) return giveBack();
+    this.handoffs.begin(r.memberId, item.campaignId);
     try {
       const unsubscribeUrl = `${this.opts.publicUrl}/u/${this.tokens.sign({ scope: 'unsubscribe', memberId: r.memberId })}`;
       const mail = encodeNewsletter(compiled, { firstName: r.firstName, unsubscribeUrl });
@@ -340,7 +527,7 @@ export class DeliveryWorker implements Job {
     } catch (err) {
       await this.handleFailure(item, err);
     } finally {
-      this.handoffs.end(r.memberId);
+      this.handoffs.end(r.memberId, item.campaignId);
     }
   }
 
@@ -444,22 +631,32 @@ export class DeliveryWorker implements Job {
     return this.flushing;
   }
 
-  /** Renews leases (and heartbeats) every renewEveryMs, one tick at a time, until stop() ends the loop. */
+  /**
+   * Heartbeats and renews leases every beatEveryMs, one beat at a time, until stop() ends the loop.
+   * Housekeeping is started from here but not waited for, so nothing slows the heartbeat down.
+   */
   private tick(): Promise<void> {
-    this.ticking ??= this.renewAndKeepHouse().finally(() => {
+    this.ticking ??= this.beat().finally(() => {
       this.ticking = null;
       if (!this.tickLoop) return;
-      this.tickTimer = setTimeout(() => void this.tick(), this.renewEveryMs);
+      this.tickTimer = setTimeout(() => void this.tick(), this.beatEveryMs);
       this.tickTimer.unref();
     });
     return this.ticking;
   }
 
-  private async renewAndKeepHouse(): Promise<void> {
+  private async beat(): Promise<void> {
     const started = performance.now();
     const now = this.clock();
     try {
       await this.store.heartbeat(this.workerId, now);
+      if (performance.now() >= this.beatFence) {
+        // Confirmed only after the last one's fence had passed: another worker may have taken
+        // claims of this one meanwhile, so each must be confirmed again (by the renewal below).
+        this.beatLapses++;
+        for (const id of this.claims.keys()) this.claims.set(id, 0);
+      }
+      this.beatFence = Math.max(this.beatFence, started + this.opts.ownerSilentMs - this.fenceMarginMs);
       const ids = [...this.claims.keys()];
       const mine = await this.store.renewLeases(this.workerId, ids, now, this.opts.leaseMs);
       const fence = started + this.opts.leaseMs - this.fenceMarginMs;
@@ -473,8 +670,6 @@ export class DeliveryWorker implements Job {
         }
       }
       if (lost) this.logger.warn({ lost }, 'claims no longer held by this worker were dropped unsent');
-      // SEND_RATE is shared by the workers heard from lately.
-      this.limiter.setRate(this.opts.sendRate / (await this.store.liveWorkers(now, HEARTBEAT_LIVE_MS)));
       if (!this.reachable) {
         this.reachable = true;
         this.reachableSince = started;
@@ -489,26 +684,42 @@ export class DeliveryWorker implements Job {
       this.noteDatabaseError(err, 'renewing leases failed; will retry');
       return;
     }
-    if (performance.now() - this.lastHousekeepingAt < this.opts.housekeepingMs) return;
+    // A gone worker's claims are looked for every beat, housekeeping every housekeepingMs; the
+    // heartbeat waits for neither (a lock wait or a slow housekeeping query must not silence it).
+    this.reaping ??= this.reapSilentOwners()
+      .catch((err) => this.noteDatabaseError(err, 'retaking deliveries of a gone worker failed'))
+      .finally(() => {
+        this.reaping = null;
+      });
+    if (this.housekeeping || performance.now() - this.lastHousekeepingAt < this.opts.housekeepingMs) return;
     this.lastHousekeepingAt = performance.now();
-    try {
-      await this.keepHouse(now);
-    } catch (err) {
-      this.noteDatabaseError(err, 'delivery housekeeping failed');
-    }
+    this.housekeeping = this.keepHouse()
+      .catch((err) => this.noteDatabaseError(err, 'delivery housekeeping failed'))
+      .finally(() => {
+        this.housekeeping = null;
+      });
   }
 
-  private async keepHouse(now: Date): Promise<void> {
+  /**
+   * Claims of workers silent for ownerSilentMs go back to the queue; only after seeing the
+   * database for REAP_AFTER_BEATS beats without a break: every live worker has heartbeaten by then.
+   */
+  private async reapSilentOwners(): Promise<void> {
+    if (!this.reachable || performance.now() - this.reachableSince < this.reapAfterMs) return;
+    const now = this.clock();
+    const silentSince = new Date(now.getTime() - this.opts.ownerSilentMs);
+    const reaped = await this.store.reapSilentOwners(this.workerId, now, silentSince);
+    if (reaped) this.logger.warn({ reaped }, 'retook deliveries from a worker that is gone');
+  }
+
+  private async keepHouse(): Promise<void> {
+    const now = this.clock();
+    // SEND_RATE is shared by the workers heard from lately.
+    this.limiter.setRate(this.opts.sendRate / (await this.store.liveWorkers(now, HEARTBEAT_LIVE_MS)));
     // Claims this worker lost track of (a claim whose answer was lost with the connection).
     const held = [...this.claims.keys(), ...this.writing, ...this.unrecorded];
     const forgotten = await this.store.release(this.workerId, { except: held, expiredBefore: now });
     if (forgotten) this.logger.warn({ released: forgotten }, 'released claims this worker had lost track of');
-    // Only after seeing the database for ownerSilentMs without a break: every live worker has heartbeaten by then.
-    if (performance.now() - this.reachableSince >= this.opts.ownerSilentMs) {
-      const silentSince = new Date(now.getTime() - this.opts.ownerSilentMs);
-      const reaped = await this.store.reapExpiredLeases(now, silentSince);
-      if (reaped) this.logger.warn({ reaped }, 'retook deliveries from a worker that is gone');
-    }
     await this.campaigns.housekeeping();
   }
 
@@ -564,9 +775,12 @@ export class DeliveryWorker implements Job {
       await sleep(250);
     }
     this.tickLoop = false;
+    this.unsubscribeStops?.();
+    this.unsubscribeStops = null;
     if (this.tickTimer) clearTimeout(this.tickTimer);
     this.tickTimer = null;
     await this.ticking;
+    await Promise.all([this.housekeeping, this.reaping]);
     if (this.unrecorded.size === 0) {
       await this.store
         .removeWorker(this.workerId, new Date(this.clock().getTime() - HEARTBEAT_LIVE_MS * 4))

@@ -39,15 +39,33 @@ export class RateLimiter {
     this.last = t;
   }
 
-  async take(): Promise<void> {
+  /**
+   * Resolves true when a message may go; false, without using a token, once `signal` aborts (its
+   * campaign was paused or cancelled while the message waited for its turn).
+   */
+  async take(signal?: AbortSignal): Promise<boolean> {
     for (;;) {
+      if (signal?.aborted) return false;
       this.refill();
       if (this.tokens >= 1) {
         this.tokens -= 1;
-        return;
+        return true;
       }
       const waitMs = ((1 - this.tokens) / this.ratePerSec) * 1000;
-      await new Promise((r) => setTimeout(r, Math.max(1, Math.ceil(waitMs))));
+      await wait(Math.max(1, Math.ceil(waitMs)), signal);
     }
   }
+}
+
+/** Sleeps `ms`, or less when `signal` aborts first. */
+function wait(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

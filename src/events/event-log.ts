@@ -3,6 +3,8 @@ import { execute } from '../db/sql';
 import { fromDbTime, toDbTime, type Clock } from '../db/time';
 
 export const EVENT_RETENTION_DAYS = 30;
+/** Rows per INSERT of appendMany: 8,000 parameters. */
+const EVENTS_PER_INSERT = 1000;
 
 export const EVENT_TYPES = [
   'member.created',
@@ -73,6 +75,41 @@ export class EventLog {
       ],
     );
     return sequence;
+  }
+
+  /**
+   * `append` for many changes in one transaction (an import's batch, CONTRACT §11): the counter
+   * is bumped once by their number, under the same row lock, and the events are written with
+   * multi-row INSERTs, in the order given.
+   */
+  async appendMany(
+    manager: EntityManager,
+    events: Array<{ type: EventType; data: MemberEventData }>,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    if (!manager.queryRunner?.isTransactionActive) throw new Error('EventLog.appendMany needs a transaction');
+    await execute(manager, 'UPDATE event_sequence SET value = value + ? WHERE id = 1', [events.length]);
+    const res = await execute(manager, 'SELECT value FROM event_sequence WHERE id = 1');
+    const first = Number(res.records[0].value) - events.length + 1;
+    const now = toDbTime(this.clock());
+    for (let i = 0; i < events.length; i += EVENTS_PER_INSERT) {
+      const chunk = events.slice(i, i + EVENTS_PER_INSERT);
+      await execute(
+        manager,
+        `INSERT INTO member_events (sequence, type, member_id, external_id, source, status, channel, occurred_at)
+         VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        chunk.flatMap((e, j) => [
+          first + i + j,
+          e.type,
+          e.data.memberId,
+          e.data.externalId,
+          e.data.source,
+          e.data.status,
+          e.data.channel ?? null,
+          now,
+        ]),
+      );
+    }
   }
 
   /**

@@ -15,7 +15,8 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
  * not followed (a 3xx is a failure like any non-2xx), the body read and dropped.
  */
 export class WebhookSender {
-  private readonly timeoutMs: number;
+  /** How long a request may take before it counts as no answer. */
+  readonly timeoutMs: number;
 
   constructor(opts: { timeoutMs?: number } = {}) {
     this.timeoutMs = opts.timeoutMs ?? WEBHOOK_TIMEOUT_MS;

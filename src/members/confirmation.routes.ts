@@ -19,7 +19,16 @@ export function confirmationRoutes(deps: { members: MembersService; config: Conf
       res,
       400,
       'Lenken virker ikke',
-      html`<h1>Lenken virker ikke</h1><p>Lenken er brukt, utløpt eller ugyldig. Hvis du vil bli medlem, kan du melde deg inn på nytt i appen.</p>`,
+      html`<h1>Lenken virker ikke</h1><p>Lenken er utløpt eller ugyldig. Har du allerede bekreftet medlemskapet, trenger du ikke gjøre noe mer. Hvis du vil bli medlem, kan du melde deg inn på nytt i appen.</p>`,
+    );
+  /** A link opened again after it confirmed the membership: nothing to do, and it says so. */
+  const alreadyConfirmed = (res: express.Response) =>
+    page(
+      res,
+      200,
+      'Allerede bekreftet',
+      html`<h1>Medlemskapet er allerede bekreftet</h1><p>Du er medlem av Sothys Kundeklubb og får nyhetsbrevet vårt på e-post. Du trenger ikke gjøre noe mer.</p>
+<p>Du kan melde deg av når som helst med lenken i hvert nyhetsbrev.</p>`,
     );
   const r = Router();
   const limit = limitPerToken({
@@ -33,7 +42,9 @@ export function confirmationRoutes(deps: { members: MembersService; config: Conf
     limit,
     handler(async (req, res) => {
       const token = String(req.params.token);
-      if ((await members.checkConfirmation(token)) !== 'valid') return invalid(res);
+      const state = await members.checkConfirmation(token);
+      if (state === 'already-confirmed') return alreadyConfirmed(res);
+      if (state !== 'valid') return invalid(res);
       page(
         res,
         200,
@@ -53,13 +64,12 @@ export function confirmationRoutes(deps: { members: MembersService; config: Conf
     handler(async (req, res) => {
       const outcome = await members.confirm(String(req.params.token));
       if (outcome === 'invalid') return invalid(res);
+      if (outcome === 'already-active') return alreadyConfirmed(res);
       page(
         res,
         200,
         'Velkommen',
-        outcome === 'confirmed'
-          ? html`<h1>Velkommen i Sothys Kundeklubb!</h1><p>Medlemskapet ditt er bekreftet. Du får nyhetsbrevet vårt på e-post.</p>`
-          : html`<h1>Allerede bekreftet</h1><p>Medlemskapet ditt var allerede bekreftet.</p>`,
+        html`<h1>Velkommen i Sothys Kundeklubb!</h1><p>Medlemskapet ditt er bekreftet. Du får nyhetsbrevet vårt på e-post.</p>`,
       );
     }),
   );
@@ -73,13 +83,19 @@ export const confirmationApi: RouteDoc[] = [
     path: '/c/:token',
     tag: 'pages',
     summary: 'Confirmation page (changes nothing)',
-    responses: { '200': htmlPage('Page with a button'), '400': htmlPage('Invalid or expired link') },
+    responses: {
+      '200': htmlPage('Page with a button, or «already confirmed» for a used link'),
+      '400': htmlPage('Invalid or expired link'),
+    },
   },
   {
     method: 'post',
     path: '/c/:token',
     tag: 'pages',
     summary: 'Confirm the membership (double opt-in)',
-    responses: { '200': htmlPage('Confirmed'), '400': htmlPage('Invalid or expired link') },
+    responses: {
+      '200': htmlPage('Confirmed, or already confirmed'),
+      '400': htmlPage('Invalid or expired link'),
+    },
   },
 ];

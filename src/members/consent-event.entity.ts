@@ -11,6 +11,8 @@ export const CONSENT_EVENT_TYPES = [
   'export',
   'erasure',
   'bounced',
+  /** Brought in by a CSV import (CONTRACT §11), with the file's SHA-256 and the row number. */
+  'imported',
 ] as const;
 export type ConsentEventType = (typeof CONSENT_EVENT_TYPES)[number];
 
@@ -31,6 +33,9 @@ export interface ConsentEvent {
   givenAt: Date | null;
   /** A `bounced` event's status code (e.g. 5.1.1): the only trace of the report. */
   code: string | null;
+  /** An `imported` event's evidence: the SHA-256 of the file and the row the member came from. */
+  fileSha256: string | null;
+  fileRow: number | null;
 }
 
 export const ConsentEventEntity = new EntitySchema<ConsentEvent>({
@@ -48,5 +53,7 @@ export const ConsentEventEntity = new EntitySchema<ConsentEvent>({
     channel: stringColumn('channel', 30, true),
     givenAt: timeColumn('given_at', true),
     code: stringColumn('code', 20, true),
+    fileSha256: stringColumn('file_sha256', 64, true),
+    fileRow: intColumn('file_row', true),
   },
 });

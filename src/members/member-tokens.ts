@@ -59,6 +59,29 @@ export class MemberTokens {
     return used.affected === 1 ? row.memberId : null;
   }
 
+  /**
+   * The member a token belonged to that is used up but not yet expired: a confirmation link
+   * opened again says the membership is already confirmed, not that the link is broken.
+   */
+  async findSpent(token: string, purpose: MemberTokenPurpose): Promise<number | null> {
+    if (typeof token !== 'string' || token.length < 20 || token.length > 200) return null;
+    const res = await execute(
+      this.ds,
+      'SELECT member_id FROM member_tokens WHERE token_hash = ? AND purpose = ? AND used_at IS NOT NULL AND expires_at > ?',
+      [hashToken(token), purpose, toDbTime(this.clock())],
+    );
+    return res.records[0] ? Number(res.records[0].member_id) : null;
+  }
+
+  /** Uses up every token of the member for `purpose` (one of them worked; the others must not work again). */
+  async spendAll(manager: EntityManager, memberId: number, purpose: MemberTokenPurpose): Promise<void> {
+    await execute(
+      manager,
+      'UPDATE member_tokens SET used_at = ? WHERE member_id = ? AND purpose = ? AND used_at IS NULL',
+      [toDbTime(this.clock()), memberId, purpose],
+    );
+  }
+
   /** Every token of the member (of one purpose when given) is gone. */
   async revoke(manager: EntityManager, memberId: number, purpose?: MemberTokenPurpose): Promise<void> {
     if (purpose)
@@ -69,11 +92,14 @@ export class MemberTokens {
     else await execute(manager, 'DELETE FROM member_tokens WHERE member_id = ?', [memberId]);
   }
 
-  /** Retention: used and expired tokens are deleted. */
+  /**
+   * Retention: expired tokens are deleted, and used ones, except confirmation links, which stay
+   * (used) until they expire so that opening one again can say «already confirmed» (findSpent).
+   */
   async purgeSpent(now: Date): Promise<number> {
     const res = await execute(
       this.ds,
-      'DELETE FROM member_tokens WHERE expires_at <= ? OR used_at IS NOT NULL',
+      "DELETE FROM member_tokens WHERE expires_at <= ? OR (used_at IS NOT NULL AND purpose <> 'confirm')",
       [toDbTime(now)],
     );
     return res.affected;

@@ -4,8 +4,17 @@ import { idColumn, stringColumn, timeColumn } from '../db/columns';
 /** `bounced`: the address is dead (CONTRACT §9); kept, never mailed, until the address is corrected. */
 export const MEMBER_STATUSES = ['pending', 'active', 'unsubscribed', 'restricted', 'bounced'] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
-export const SOURCES = ['osme-mobile', 'cosmenor-partner', 'web', 'admin'] as const;
+/** `import`: brought in from a CSV file (CONTRACT §11); set only by an import, never by a sign-up. */
+export const SOURCES = ['osme-mobile', 'cosmenor-partner', 'web', 'admin', 'import'] as const;
 export type Source = (typeof SOURCES)[number];
+/** The sources a sign-up may name (POST /v1/members). */
+export const SIGNUP_SOURCES = [
+  'osme-mobile',
+  'cosmenor-partner',
+  'web',
+  'admin',
+] as const satisfies readonly Source[];
+export type SignUpSource = (typeof SIGNUP_SOURCES)[number];
 
 export interface Member {
   id: number;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { cursorParam, dateTime, limitParam, oneOf, singleLine, strictObject } from '../http/fields';
 import { MSG, msg } from '../presentation/messages';
-import { SOURCES, MEMBER_STATUSES } from './member.entity';
+import { SEARCH_WORD_MIN, searchWords } from '../db/search-tokens';
+import { SIGNUP_SOURCES, SOURCES, MEMBER_STATUSES } from './member.entity';
 
 /** Trimmed, lower-cased: the club's one identity for a person. */
 export const emailSchema = z
@@ -24,7 +25,7 @@ export const signUpSchema = strictObject({
   firstName: name.optional(),
   lastName: name.optional(),
   phone: phone.optional(),
-  source: oneOf(SOURCES),
+  source: oneOf(SIGNUP_SOURCES),
   sourceVersion: singleLine(30).optional(),
   externalId: ref.optional(),
   partnerId: ref.optional(),
@@ -37,6 +38,9 @@ export const signUpSchema = strictObject({
   ),
 });
 export type SignUpInput = z.infer<typeof signUpSchema>;
+
+/** The profile fields one by one, as a sign-up checks them: an import checks its rows with them (CONTRACT §11). */
+export const profileFields = { firstName: name, lastName: name, phone, partnerId: ref, externalId: ref };
 
 export const rectifySchema = strictObject({
   /** A new address: the member is `pending` until it is confirmed (CONTRACT §4); corrects a `bounced` member. */
@@ -61,6 +65,21 @@ export const listQuerySchema = strictObject({
   cursor: cursorParam,
 });
 export type ListQuery = z.infer<typeof listQuerySchema>;
+
+/**
+ * The admin's member search: the list's filters and `q`, words matched against the start of the
+ * words of a name or address (MembersService.search). Not an API parameter (CONTRACT §4).
+ */
+export const memberSearchQuerySchema = strictObject({
+  ...listQuerySchema.shape,
+  q: singleLine(200, { min: 0 })
+    .refine(
+      (q) => q === '' || searchWords(q).some((w) => [...w].length >= SEARCH_WORD_MIN),
+      msg(MSG.searchWordMin(SEARCH_WORD_MIN)),
+    )
+    .optional(),
+});
+export type MemberSearchQuery = z.infer<typeof memberSearchQuerySchema>;
 
 const isoTime = z.string().describe('ISO 8601 date-time, UTC');
 

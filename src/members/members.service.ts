@@ -12,13 +12,22 @@ import { memberMailTag } from '../mail/verp';
 import type { MemberTokens } from './member-tokens';
 import { audienceFilter, type Audience } from './audience';
 import { placeholders } from '../db/sql';
+import { searchTokens } from '../db/search-tokens';
+import { searchMemberIds } from './member-search';
 import { fillTemplate, readTemplate } from '../templates';
 import { MemberEntity, type Member } from './member.entity';
 import { ConsentEventEntity, type ConsentEvent, type ConsentEventType } from './consent-event.entity';
 import type { ConsentTexts } from './consent-texts';
 import type { Suppression } from './suppression';
 import type { EventLog, EventType } from '../events/event-log';
-import type { LeaveChannel, ListQuery, MemberView, RectifyInput, SignUpInput } from './members.schema';
+import type {
+  LeaveChannel,
+  ListQuery,
+  MemberSearchQuery,
+  MemberView,
+  RectifyInput,
+  SignUpInput,
+} from './members.schema';
 
 export type { MemberView };
 
@@ -48,6 +57,9 @@ export interface ConsentEventView {
   givenAt: string | null;
   /** The status code of a `bounced` event. */
   code: string | null;
+  /** An `imported` event's evidence: the file's SHA-256 and its row (CONTRACT §11). */
+  fileSha256: string | null;
+  fileRow: number | null;
 }
 
 /** What the delivery worker reads of a member right before handoff. */
@@ -72,6 +84,28 @@ export const CONFIRMATION_QUOTA: MailQuota = { windowMs: 24 * 3600 * 1000, perWi
 /** Confirming a new address after rectification: a typo fixed twice in a day still gets its mail. */
 export const ADDRESS_CONFIRMATION_QUOTA: MailQuota = { windowMs: 24 * 3600 * 1000, perWindow: 3, total: 10 };
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** One row of a CSV import, checked by the imports room; the address normalised as a sign-up's. */
+export interface ImportMemberRow {
+  /** The row's number in the file (the header is row 1). */
+  row: number;
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  phone: string | null;
+  partnerId: string | null;
+  externalId: string | null;
+  /** Consent evidence (a known text version, a time in the past), or null: the member is then `pending`. */
+  consent: { textVersion: string; givenAt: Date } | null;
+}
+
+/** What an import does with a row: a new member (`created` active, `pending`), or why it keeps out. */
+export type ImportOutcome =
+  'created' | 'pending' | 'unchanged' | 'suppressed' | 'unsubscribed' | 'restricted' | 'bounced';
+/** Rows per statement of an import's batch (IN lists and multi-row INSERTs). */
+const IMPORT_ROWS_PER_STATEMENT = 500;
+/** A batch's search tokens in few statements (a round trip each on MariaDB): 8,000 parameters. */
+const IMPORT_TOKENS_PER_STATEMENT = 4000;
 
 export function presentMember(m: Member): MemberView {
   return {
@@ -103,6 +137,8 @@ export function presentConsentEvent(e: ConsentEvent): ConsentEventView {
     channel: e.channel,
     givenAt: iso(e.givenAt),
     code: e.code,
+    fileSha256: e.fileSha256 ?? null,
+    fileRow: e.fileRow ?? null,
   };
 }
 
@@ -194,8 +230,7 @@ export class MembersService {
       // The same person again: no duplicate; the new consent is recorded. A restricted member stays restricted.
       await this.appendEvent(manager, existing.id, 'signup', consent);
       const queuedMail =
-        existing.status === 'pending' &&
-        (await this.mailQueue.enqueueWithin(manager, existing.id, 'confirmation', CONFIRMATION_QUOTA));
+        existing.status === 'pending' && (await this.requestConfirmation(manager, existing.id));
       return { member: existing, created: false, queuedMail };
     }
     // An address that left or was erased starts over with fresh consent, always through double opt-in.
@@ -221,12 +256,19 @@ export class MembersService {
     const { id: _unassigned, ...row } = member;
     const res = await repo.insert(row);
     member.id = Number(res.identifiers[0].id);
+    await this.indexNewForSearch(manager, [member]);
     await this.appendEvent(manager, member.id, 'signup', consent);
-    const queuedMail =
-      needsConfirmation &&
-      (await this.mailQueue.enqueueWithin(manager, member.id, 'confirmation', CONFIRMATION_QUOTA));
+    const queuedMail = needsConfirmation && (await this.requestConfirmation(manager, member.id));
     await this.emit(manager, 'member.created', member);
     return { member, created: true, queuedMail };
+  }
+
+  /**
+   * Queues the confirmation mail of a `pending` member in the caller's transaction, within the
+   * per-member quota (sign-ups and imports alike). True when a mail will go; kick the queue after commit.
+   */
+  private requestConfirmation(manager: EntityManager, memberId: number): Promise<boolean> {
+    return this.mailQueue.enqueueWithin(manager, memberId, 'confirmation', CONFIRMATION_QUOTA);
   }
 
   private async appendEvent(
@@ -306,6 +348,65 @@ export class MembersService {
   }
 
   /**
+   * The admin's search: the list's filters and words that must each start a word of the member's
+   * names or address («odeg» finds Ødegård, «nordm» finds kari.nordmann@…), by id, with the hits
+   * counted (up to SEARCH_COUNT_CAP where counting would cost; null when nothing narrows the list).
+   * How, on a million members: member-search.ts.
+   */
+  async search(
+    q: MemberSearchQuery,
+  ): Promise<{ items: MemberView[]; nextCursor: string | null; total: number | null }> {
+    const { ids, total } = await searchMemberIds(
+      async (sql, params) => (await execute(this.ds, sql, params)).records,
+      q,
+    );
+    const shown = ids.slice(0, q.limit);
+    const rows = shown.length ? await this.repo().findBy({ id: In(shown) }) : [];
+    const byId = new Map(rows.map((m) => [m.id, m]));
+    return {
+      items: shown.flatMap((i) => (byId.has(i) ? [presentMember(byId.get(i)!)] : [])),
+      nextCursor: ids.length > q.limit ? String(shown[shown.length - 1]) : null,
+      total,
+    };
+  }
+
+  /**
+   * Brings the member's search tokens in line with the profile, in the caller's transaction, which
+   * holds the member's row lock (lockMember): every change of a name or the address calls it, and a
+   * member without an address (left, erased) keeps none. A new member's tokens are only inserted
+   * (indexNewForSearch). The tokens are personal data, derived only from the profile, so they go
+   * with it, and the export's profile already holds what they say.
+   *
+   * Only the tokens that changed are written, each deleted by its whole key: on InnoDB that locks
+   * just those rows, where `DELETE … WHERE member_id = ?` would lock the gap new members' tokens
+   * go into and deadlock sign-ups running at the same time.
+   */
+  async indexForSearch(
+    manager: EntityManager,
+    m: Pick<Member, 'id' | 'email'> & Partial<Pick<Member, 'firstName' | 'lastName'>>,
+  ): Promise<void> {
+    const had = new Set(
+      (
+        await execute(manager, 'SELECT token FROM member_search_tokens WHERE member_id = ?', [m.id])
+      ).records.map((r) => String(r.token)),
+    );
+    const want = new Set(m.email ? searchTokens(m) : []);
+    for (const token of had)
+      if (!want.has(token))
+        await execute(manager, 'DELETE FROM member_search_tokens WHERE token = ? AND member_id = ?', [
+          token,
+          m.id,
+        ]);
+    const added = [...want].filter((token) => !had.has(token));
+    if (added.length > 0)
+      await execute(
+        manager,
+        `INSERT INTO member_search_tokens (token, member_id) VALUES ${added.map(() => '(?, ?)').join(', ')}`,
+        added.flatMap((token) => [token, m.id]),
+      );
+  }
+
+  /**
    * Rectification (art. 16): names, phone, partner, and the address. A new address makes the
    * member `pending` until the confirmation mail sent to it is used (this is how a `bounced`
    * member is corrected); the old address is forgotten, and links mailed to it stop working.
@@ -336,6 +437,7 @@ export class MembersService {
           await this.memberTokens.revoke(manager, id);
         }
         await this.repo(manager).update({ id }, changes);
+        await this.indexForSearch(manager, { ...m, ...changes });
         await this.appendEvent(manager, id, 'rectification');
         const queued =
           !!newEmail &&
@@ -402,6 +504,7 @@ export class MembersService {
     await this.suppression.add(manager, m.email, 'unsubscribed', now);
     for (const p of this.participants) await p.forget(manager, { id, email: m.email }, 'leave');
     await this.memberTokens.revoke(manager, id);
+    await this.indexForSearch(manager, { id, email: null });
     await this.repo(manager).update(
       { id },
       {
@@ -474,6 +577,7 @@ export class MembersService {
     const m = await this.lockMember(manager, id);
     await execute(manager, 'UPDATE consent_events SET member_id = NULL WHERE member_id = ?', [id]);
     await this.memberTokens.revoke(manager, id);
+    await this.indexForSearch(manager, { id, email: null });
     await this.repo(manager).delete({ id });
     if (m) {
       await this.events.forgetExternalId(manager, id);
@@ -509,6 +613,151 @@ export class MembersService {
   async isStalePending(manager: EntityManager, id: number, cutoff: Date): Promise<boolean> {
     const m = await this.lockMember(manager, id);
     return !!m && m.status === 'pending' && m.createdAt.getTime() < cutoff.getTime();
+  }
+
+  // ---- import (CONTRACT §11): the rules on members; the file, its rows and the report are the imports room's ----
+
+  /**
+   * What an import would do with each row, read only: an existing member is never changed
+   * (`unchanged`, or `restricted`/`bounced`, which are kept as they are), an address on the
+   * suppression list is never imported (`unsubscribed` when it left, `suppressed` otherwise), and
+   * any other row makes a new member (`created`, active, with its evidence; else `pending`).
+   */
+  async planImport(rows: ImportMemberRow[], manager?: EntityManager): Promise<ImportOutcome[]> {
+    const on = manager ?? this.ds.manager;
+    const status = new Map<string, string>();
+    for (let i = 0; i < rows.length; i += IMPORT_ROWS_PER_STATEMENT) {
+      const emails = rows.slice(i, i + IMPORT_ROWS_PER_STATEMENT).map((r) => r.email);
+      const res = await execute(
+        manager ?? this.ds,
+        `SELECT email, status FROM members WHERE email IN (${placeholders(emails.length)})`,
+        emails,
+      );
+      for (const r of res.records) status.set(String(r.email), String(r.status));
+    }
+    const suppressed = await this.suppression.reasonsOf(
+      on,
+      rows.map((r) => r.email).filter((e) => !status.has(e)),
+    );
+    return rows.map((r): ImportOutcome => {
+      const s = status.get(r.email);
+      if (s !== undefined) return s === 'restricted' || s === 'bounced' ? s : 'unchanged';
+      const reason = suppressed.get(r.email);
+      if (reason !== undefined) return reason === 'unsubscribed' ? 'unsubscribed' : 'suppressed';
+      return r.consent ? 'created' : 'pending';
+    });
+  }
+
+  /**
+   * One batch of an import in the caller's transaction, whole or not at all: the new members
+   * (source `import`), each with its `imported` consent event (text version and hash, given time,
+   * the file's SHA-256 and the row), search tokens, the confirmation mail of the `pending` ones
+   * (within the sign-up's quota), and `member.created` (and `member.confirmed` for the active)
+   * events. Kick the mail queue after commit when `queuedMail`.
+   */
+  async importBatch(
+    manager: EntityManager,
+    rows: ImportMemberRow[],
+    file: { sha256: string },
+  ): Promise<{ outcomes: ImportOutcome[]; queuedMail: boolean }> {
+    const outcomes = await this.planImport(rows, manager);
+    const fresh = rows.filter((_r, i) => outcomes[i] === 'created' || outcomes[i] === 'pending');
+    if (fresh.length === 0) return { outcomes, queuedMail: false };
+    const now = toDbTime(this.clock());
+    for (let i = 0; i < fresh.length; i += IMPORT_ROWS_PER_STATEMENT) {
+      const chunk = fresh.slice(i, i + IMPORT_ROWS_PER_STATEMENT);
+      await execute(
+        manager,
+        `INSERT INTO members (email, first_name, last_name, phone, source, external_id, partner_id, status,
+           created_at, updated_at, confirmed_at)
+         VALUES ${chunk.map(() => "(?, ?, ?, ?, 'import', ?, ?, ?, ?, ?, ?)").join(', ')}`,
+        chunk.flatMap((r) => [
+          r.email,
+          r.firstName,
+          r.lastName,
+          r.phone,
+          r.externalId,
+          r.partnerId,
+          r.consent ? 'active' : 'pending',
+          now,
+          now,
+          r.consent ? now : null,
+        ]),
+      );
+    }
+    const ids = new Map<string, number>();
+    for (let i = 0; i < fresh.length; i += IMPORT_ROWS_PER_STATEMENT) {
+      const emails = fresh.slice(i, i + IMPORT_ROWS_PER_STATEMENT).map((r) => r.email);
+      const res = await execute(
+        manager,
+        `SELECT id, email FROM members WHERE email IN (${placeholders(emails.length)})`,
+        emails,
+      );
+      for (const r of res.records) ids.set(String(r.email), Number(r.id));
+    }
+    const idOf = (r: ImportMemberRow) => ids.get(r.email)!;
+    for (let i = 0; i < fresh.length; i += IMPORT_ROWS_PER_STATEMENT) {
+      const chunk = fresh.slice(i, i + IMPORT_ROWS_PER_STATEMENT);
+      await execute(
+        manager,
+        `INSERT INTO consent_events (member_id, type, occurred_at, source, text_version, text_sha256, given_at,
+           file_sha256, file_row)
+         VALUES ${chunk.map(() => "(?, 'imported', ?, 'import', ?, ?, ?, ?, ?)").join(', ')}`,
+        chunk.flatMap((r) => {
+          const text = r.consent ? this.consentTexts.get(r.consent.textVersion) : undefined;
+          if (r.consent && !text) throw new Error(`unknown consent text version ${r.consent.textVersion}`);
+          return [
+            idOf(r),
+            now,
+            text?.version ?? null,
+            text?.sha256 ?? null,
+            r.consent ? toDbTime(r.consent.givenAt) : null,
+            file.sha256,
+            r.row,
+          ];
+        }),
+      );
+    }
+    await this.indexNewForSearch(
+      manager,
+      fresh.map((r) => ({ id: idOf(r), email: r.email, firstName: r.firstName, lastName: r.lastName })),
+    );
+    let queuedMail = false;
+    for (const r of fresh)
+      if (!r.consent && (await this.requestConfirmation(manager, idOf(r)))) queuedMail = true;
+    // Last: the events hold the event sequence's row lock until commit.
+    await this.events.appendMany(
+      manager,
+      fresh.flatMap((r) => {
+        const data = { memberId: idOf(r), externalId: r.externalId, source: 'import' };
+        return r.consent
+          ? [
+              { type: 'member.created' as const, data: { ...data, status: 'active' } },
+              { type: 'member.confirmed' as const, data: { ...data, status: 'active' } },
+            ]
+          : [{ type: 'member.created' as const, data: { ...data, status: 'pending' } }];
+      }),
+    );
+    return { outcomes, queuedMail };
+  }
+
+  /**
+   * The search tokens of members that have none (just inserted, as an import's batch, or cleared by
+   * indexForSearch), in multi-row INSERTs.
+   */
+  private async indexNewForSearch(
+    manager: EntityManager,
+    members: Array<Pick<Member, 'id' | 'email' | 'firstName' | 'lastName'>>,
+  ): Promise<void> {
+    const pairs = members.flatMap((m) => searchTokens(m).map((t): [string, number] => [t, m.id]));
+    for (let i = 0; i < pairs.length; i += IMPORT_TOKENS_PER_STATEMENT) {
+      const chunk = pairs.slice(i, i + IMPORT_TOKENS_PER_STATEMENT);
+      await execute(
+        manager,
+        `INSERT INTO member_search_tokens (token, member_id) VALUES ${chunk.map(() => '(?, ?)').join(', ')}`,
+        chunk.flat(),
+      );
+    }
   }
 
   // ---- for other rooms: audiences, the re-check before handoff, counts ----
@@ -626,12 +875,29 @@ export class MembersService {
     };
   }
 
-  /** For the GET page: is this a usable confirmation link? Changes nothing. */
-  async checkConfirmation(token: string): Promise<'valid' | 'invalid'> {
-    return (await this.memberTokens.find(token, 'confirm')) ? 'valid' : 'invalid';
+  /**
+   * For the GET page: a usable confirmation link, one already used by a membership that stands
+   * (opened again), or neither. Changes nothing.
+   */
+  async checkConfirmation(token: string): Promise<'valid' | 'already-confirmed' | 'invalid'> {
+    if (await this.memberTokens.find(token, 'confirm')) return 'valid';
+    return (await this.confirmedBySpentLink(token)) ? 'already-confirmed' : 'invalid';
+  }
+
+  /** The link was used (not expired) and its member is still here with a confirmed address. */
+  private async confirmedBySpentLink(token: string): Promise<boolean> {
+    const memberId = await this.memberTokens.findSpent(token, 'confirm');
+    const m = memberId === null ? null : await this.findMember(memberId);
+    return !!m && !!m.email && m.confirmedAt !== null;
   }
 
   async confirm(token: string): Promise<ConfirmOutcome> {
+    const outcome = await this.confirmWithin(token);
+    if (outcome === 'invalid' && (await this.confirmedBySpentLink(token))) return 'already-active';
+    return outcome;
+  }
+
+  private confirmWithin(token: string): Promise<ConfirmOutcome> {
     return this.ds.transaction(async (manager) => {
       const memberId = await this.memberTokens.consume(manager, token, 'confirm');
       if (memberId === null) return 'invalid';
@@ -659,7 +925,8 @@ export class MembersService {
         channel: 'email-link',
       });
       await this.suppression.lift(manager, m.email);
-      await this.memberTokens.revoke(manager, m.id, 'confirm');
+      // Every confirmation link of the member is used up, kept until it expires to answer «already confirmed».
+      await this.memberTokens.spendAll(manager, m.id, 'confirm');
       await this.emit(manager, 'member.confirmed', {
         ...m,
         status: restrictedPending ? 'restricted' : 'active',

@@ -38,6 +38,25 @@ export class Suppression {
     return rows.length > 0;
   }
 
+  /**
+   * Which of these normalised addresses are suppressed, and why (`unsubscribed`, `erased`): one
+   * indexed read for a batch of them (an import, CONTRACT §11).
+   */
+  async reasonsOf(manager: EntityManager, normalisedEmails: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (normalisedEmails.length === 0) return out;
+    const byHmac = new Map(normalisedEmails.map((e) => [this.hmac(e), e]));
+    const rows: Array<{ email_hmac: string; reason: string }> = await manager.query(
+      `SELECT email_hmac, reason FROM suppressions WHERE email_hmac IN (${[...byHmac.keys()].map(() => '?').join(', ')})`,
+      [...byHmac.keys()],
+    );
+    for (const r of rows) {
+      const email = byHmac.get(r.email_hmac);
+      if (email) out.set(email, String(r.reason));
+    }
+    return out;
+  }
+
   /** A fresh, confirmed consent lifts the suppression. */
   async lift(manager: EntityManager, normalisedEmail: string): Promise<void> {
     await manager.query('DELETE FROM suppressions WHERE email_hmac = ?', [this.hmac(normalisedEmail)]);

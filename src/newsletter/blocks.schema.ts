@@ -12,6 +12,18 @@ import { MSG, msg } from '../presentation/messages';
 const RESERVED_MARKER = /%%KK_/i;
 const noMarker = (s: string) => !RESERVED_MARKER.test(s);
 
+/** The longest each field may be, in characters: the admin form shows the same limits with a counter. */
+export const LIMITS = {
+  subject: 200,
+  preheader: 200,
+  title: 200,
+  body: 5000,
+  location: 200,
+  code: 40,
+  linkLabel: 80,
+  url: 2048,
+} as const;
+
 /** One line of text: no line breaks, since titles and the subject may end up in headers and buttons. */
 const line = (max: number, opts: { min?: 0 | 1 } = {}) =>
   singleLine(max, opts).refine(noMarker, msg(MSG.reservedMarker));
@@ -19,23 +31,26 @@ const line = (max: number, opts: { min?: 0 | 1 } = {}) =>
 /** Plain text with blank-line paragraphs. */
 const paragraphs = (max: number) => plainText(max).refine(noMarker, msg(MSG.reservedMarker));
 
-/** Absolute http(s) only: anything else (javascript:, data:, relative) is unsafe or broken in a mail client. */
-const httpUrl = z
-  .string(msg(MSG.httpUrl))
+/**
+ * Absolute https only: javascript:, data: and relative links are unsafe or broken in a mail client,
+ * and an http: link or image is shown as insecure (or blocked) by browsers and mail clients.
+ */
+const httpsUrl = z
+  .string(msg(MSG.httpsUrl))
   .trim()
-  .max(2048, msg(MSG.maxLength(2048)))
+  .max(LIMITS.url, msg(MSG.maxLength(LIMITS.url)))
   .refine((s) => !/\s/.test(s), msg(MSG.noSpaces))
   .refine(noMarker, msg(MSG.reservedMarker))
-  .pipe(z.url({ protocol: /^https?$/, ...msg(MSG.httpUrl) }));
+  .pipe(z.url({ protocol: /^https$/, ...msg(MSG.httpsUrl) }));
 
 const link = strictObject({
-  url: httpUrl,
-  label: line(80),
+  url: httpsUrl,
+  label: line(LIMITS.linkLabel),
 });
 
 const commonFields = {
-  title: line(200),
-  body: paragraphs(5000).optional(),
+  title: line(LIMITS.title),
+  body: paragraphs(LIMITS.body).optional(),
   link: link.optional(),
 };
 
@@ -45,20 +60,20 @@ export const activityBlockSchema = strictObject({
   type: z.literal('activity'),
   ...commonFields,
   startsAt: dateTime(),
-  location: line(200).optional(),
-  imageUrl: httpUrl.optional(),
+  location: line(LIMITS.location).optional(),
+  imageUrl: httpsUrl.optional(),
 });
 
 export const newsBlockSchema = strictObject({
   type: z.literal('news'),
   ...commonFields,
-  imageUrl: httpUrl.optional(),
+  imageUrl: httpsUrl.optional(),
 });
 
 export const offerBlockSchema = strictObject({
   type: z.literal('offer'),
   ...commonFields,
-  code: line(40).optional(),
+  code: line(LIMITS.code).optional(),
   validUntil: z.iso.date(msg(MSG.date)).optional(),
 });
 
@@ -76,8 +91,8 @@ export const blocksSchema = z
   .max(MAX_BLOCKS, msg(MSG.blocksMax(MAX_BLOCKS)));
 
 export const newsletterContentSchema = strictObject({
-  subject: line(200),
-  preheader: line(200, { min: 0 }).optional(),
+  subject: line(LIMITS.subject),
+  preheader: line(LIMITS.preheader, { min: 0 }).optional(),
   blocks: blocksSchema,
 });
 

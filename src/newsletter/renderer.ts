@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { compile as compileHtmlToText } from 'html-to-text';
 import { type Block, type NewsletterContent, newsletterContentSchema } from './blocks.schema';
 import { escapeHtml } from '../presentation/escape';
 import { formatActivityTime, formatValidUntil } from '../presentation/oslo-time';
@@ -87,9 +86,17 @@ type Mjml2Html = (
   options: { validationLevel: 'strict'; keepComments: boolean; fonts: Record<string, string> },
 ) => Promise<{ html: string; errors: MjmlIssue[] }>;
 
-// mjml ships no types; this is its documented CommonJS entry point.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const mjml2html = require('mjml') as Mjml2Html;
+let mjml2html: Mjml2Html | undefined;
+
+/**
+ * The MJML compiler (about 60 MB of a process), loaded on the first compile: a worker process
+ * sends stored renders and never compiles, so it never loads it.
+ */
+function loadMjml(): Mjml2Html {
+  // mjml ships no types; this is its documented CommonJS entry point.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (mjml2html ??= require('mjml') as Mjml2Html);
+}
 
 function isMjmlValidationError(err: unknown): err is Error & { errors: MjmlIssue[] } {
   return err instanceof Error && Array.isArray((err as { errors?: unknown }).errors);
@@ -163,7 +170,8 @@ export function newsletterLinks(content: Pick<NewsletterContent, 'blocks'>): New
   return links;
 }
 
-function blockValues(block: Block, href: string | undefined): TemplateValues {
+/** `now` decides whether a date shows its year (only when it is not this year's). */
+function blockValues(block: Block, href: string | undefined, now: Date | undefined): TemplateValues {
   const linkUrl = optionalHtml(href);
   const common: TemplateValues = {
     title: escapeHtml(block.title),
@@ -177,7 +185,7 @@ function blockValues(block: Block, href: string | undefined): TemplateValues {
     case 'activity':
       return {
         ...common,
-        time: escapeHtml(formatActivityTime(block.startsAt)),
+        time: escapeHtml(formatActivityTime(block.startsAt, now)),
         location: optionalHtml(block.location),
         imageUrl: optionalHtml(block.imageUrl),
       };
@@ -187,7 +195,7 @@ function blockValues(block: Block, href: string | undefined): TemplateValues {
       return {
         ...common,
         code: optionalHtml(block.code),
-        validUntil: block.validUntil ? escapeHtml(formatValidUntil(block.validUntil)) : undefined,
+        validUntil: block.validUntil ? escapeHtml(formatValidUntil(block.validUntil, now)) : undefined,
       };
   }
 }
@@ -292,11 +300,17 @@ function countNewlines(text: string, from = 0, to = text.length): number {
   return count;
 }
 
-function composeMjml(content: NewsletterContent, brand: Brand, markers: Markers, targets: LinkTargets) {
+function composeMjml(
+  content: NewsletterContent,
+  brand: Brand,
+  markers: Markers,
+  targets: LinkTargets,
+  now: Date | undefined,
+) {
   const hrefOf = targets.href ?? ((link: NewsletterLink) => link.url);
   const hrefs = new Map(newsletterLinks(content).map((link) => [link.block, hrefOf(link)]));
   const blockSources = content.blocks.map((block, i) =>
-    interpolate(template(block.type), blockValues(block, hrefs.get(i))),
+    interpolate(template(block.type), blockValues(block, hrefs.get(i), now)),
   );
   const source = interpolate(template('layout'), {
     webVersionUrl: escapeHtml(targets.webVersionUrl ?? `${brand.publicUrl}/n/forhandsvisning`),
@@ -336,7 +350,7 @@ async function renderMjml(source: string, blockLines: LineRange[]): Promise<stri
   let result: Awaited<ReturnType<Mjml2Html>>;
   try {
     // fonts: {} — Helvetica/Arial are system fonts; no web-font links to third parties.
-    result = await mjml2html(source, { validationLevel: 'strict', keepComments: false, fonts: {} });
+    result = await loadMjml()(source, { validationLevel: 'strict', keepComments: false, fonts: {} });
   } catch (err) {
     throw isMjmlValidationError(err) ? mjmlError(err.errors, blockLines) : err;
   }
@@ -346,22 +360,31 @@ async function renderMjml(source: string, blockLines: LineRange[]): Promise<stri
   return result.html.replace(/\n[ \t]+/g, '\n');
 }
 
-const htmlToText = compileHtmlToText({
-  wordwrap: 76,
-  selectors: [
-    { selector: 'img', format: 'skip' },
-    // An image's link is the button's link below it; once is enough in plain text.
-    { selector: '.kk-image', format: 'skip' },
-    // mj-preview's hidden preheader: inbox preview only, noise in the text part.
-    { selector: 'div[style*="display:none"]', format: 'skip' },
-    { selector: 'a', options: { hideLinkHrefIfSameAsText: true, linkBrackets: ['[', ']'] } },
-    { selector: 'a[href^="mailto:"]', format: 'inline' },
-    { selector: 'h2', options: { uppercase: false } },
-  ],
-});
+type HtmlToText = (html: string) => string;
+let htmlToText: HtmlToText | undefined;
+
+/** html-to-text is needed only where MJML is compiled: loaded with it, on the first compile. */
+function loadHtmlToText(): HtmlToText {
+  if (htmlToText) return htmlToText;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { compile } = require('html-to-text') as typeof import('html-to-text');
+  return (htmlToText = compile({
+    wordwrap: 76,
+    selectors: [
+      { selector: 'img', format: 'skip' },
+      // An image's link is the button's link below it; once is enough in plain text.
+      { selector: '.kk-image', format: 'skip' },
+      // mj-preview's hidden preheader: inbox preview only, noise in the text part.
+      { selector: 'div[style*="display:none"]', format: 'skip' },
+      { selector: 'a', options: { hideLinkHrefIfSameAsText: true, linkBrackets: ['[', ']'] } },
+      { selector: 'a[href^="mailto:"]', format: 'inline' },
+      { selector: 'h2', options: { uppercase: false } },
+    ],
+  }));
+}
 
 function renderText(html: string): string {
-  return `${htmlToText(html)
+  return `${loadHtmlToText()(html)
     .replace(/[ \t]+$/gm, '')
     .replace(/\n{3,}/g, '\n\n')
     .trim()}\n`;
@@ -377,15 +400,19 @@ function validateContent(content: NewsletterContent): NewsletterContent {
   return parsed.data;
 }
 
-/** Once per campaign. Throws NewsletterRenderError for invalid content or MJML errors. */
+/**
+ * Once per campaign. Throws NewsletterRenderError for invalid content or MJML errors. `now` (the
+ * time of the render) makes a date in another year show its year; without it no year is shown.
+ */
 export async function compileNewsletter(
   content: NewsletterContent,
   brand: Brand,
   targets: LinkTargets = {},
+  now?: Date,
 ): Promise<CompiledNewsletter> {
   const valid = validateContent(content);
   const nonce = crypto.randomBytes(12).toString('hex');
-  const { source, blockLines } = composeMjml(valid, brand, markersOf(nonce), targets);
+  const { source, blockLines } = composeMjml(valid, brand, markersOf(nonce), targets, now);
   const html = await renderMjml(source, blockLines);
   // Frozen so the cached segments can never drift from html/text.
   const compiled: CompiledNewsletter = Object.freeze({

@@ -35,11 +35,13 @@ export const SOURCE_LABELS = {
   'cosmenor-partner': 'Cosmenor Partner',
   web: 'Nettsiden',
   admin: 'Lagt inn av ansatte',
+  import: 'Importert fra fil',
 } satisfies Record<string, string>;
 
 export const PUBLIC_SOURCE_LABELS: Record<keyof typeof SOURCE_LABELS, string> = {
   ...SOURCE_LABELS,
   admin: 'Kundeservice',
+  import: 'Hentet fra en tidligere medlemsliste',
 };
 
 export const CONSENT_EVENT_LABELS = {
@@ -52,6 +54,7 @@ export const CONSENT_EVENT_LABELS = {
   export: 'Innsyn (eksport)',
   erasure: 'Slettet',
   bounced: 'E-post kom i retur (adressen virker ikke)',
+  imported: 'Importert fra fil',
 } satisfies Record<string, string>;
 
 export const PUBLIC_CONSENT_EVENT_LABELS = {
@@ -64,6 +67,7 @@ export const PUBLIC_CONSENT_EVENT_LABELS = {
   export: 'Innsyn i opplysningene',
   erasure: 'Sletting',
   bounced: 'E-post til deg kom i retur',
+  imported: 'Hentet fra en tidligere medlemsliste',
 } satisfies Record<keyof typeof CONSENT_EVENT_LABELS, string>;
 
 /** How a consent event or a privacy request came in; staff read it inside a sentence («(appen)»). */
@@ -120,6 +124,20 @@ export const PUBLIC_REQUEST_TYPE_LABELS: Record<keyof typeof REQUEST_TYPE_LABELS
   objection: 'Innsigelse',
 };
 
+/** How a privacy request ended (the codes staff choose when closing one); the member sees them too. */
+export const REQUEST_OUTCOME_LABELS: Record<string, string> = {
+  answered: 'Besvart',
+  exported: 'Kopi av opplysningene utlevert',
+  rectified: 'Opplysningene er rettet',
+  restricted: 'Behandlingen er begrenset',
+  erased: 'Slettet',
+  'no-member': 'Ingen opplysninger om personen',
+  refused: 'Avslått (begrunnelse i merknaden)',
+  withdrawn: 'Trukket tilbake av personen',
+  // Written by erasures before the codes above.
+  'no member held with this address': 'Ingen opplysninger om personen',
+};
+
 export const PUBLIC_REQUEST_STATUS_LABELS = {
   open: 'Under behandling',
   done: 'Ferdig',
@@ -162,6 +180,14 @@ export const EVENT_TYPE_LABELS = {
   'member.restricted': 'Behandling begrenset',
   'member.unrestricted': 'Begrensning opphevet',
   'member.erased': 'Slettet',
+} satisfies Record<string, string>;
+
+/** How a CSV import stands (CONTRACT §11). */
+export const IMPORT_STATUS_LABELS = {
+  running: 'Importeres',
+  completed: 'Ferdig',
+  failed: 'Stoppet av en feil',
+  interrupted: 'Avbrutt',
 } satisfies Record<string, string>;
 
 /** Why a webhook endpoint was switched off. */

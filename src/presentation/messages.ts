@@ -42,6 +42,10 @@ export const MSG = {
     'must be an absolute http: or https: URL',
     'Må være en fullstendig adresse som begynner med https://',
   ),
+  httpsUrl: message(
+    'must be an absolute https:// URL',
+    'Må være en fullstendig adresse som begynner med https://',
+  ),
   dateTime: message(
     'must be an ISO 8601 date-time with offset, e.g. 2026-12-03T18:00:00+01:00',
     'Må være en dato og et klokkeslett.',
@@ -75,6 +79,36 @@ export const MSG = {
   httpsInProduction: message('must be an https: URL', 'Må være en adresse som begynner med https://'),
   addressesMin: message('must list at least 1 address', 'Oppgi minst én adresse.'),
   addressesMax: (n: number) => message(`must list at most ${n} addresses`, `Høyst ${n} adresser.`),
+  searchWordMin: (n: number) =>
+    message(`must have a word of at least ${n} letters or digits`, `Skriv minst ${n} bokstaver eller tall.`),
+  outcome: message('must be one of the outcomes', 'Velg et utfall.'),
+  // The rows of a CSV import (CONTRACT §11), reported by row number.
+  consentTextVersion: (versions: readonly string[]) =>
+    message(
+      `must be a known consent text version: ${versions.join(', ')}`,
+      'Ukjent versjon av samtykketeksten.',
+    ),
+  consentTime: message(
+    'must be a date like 24.12.2025 or 2025-12-24, optionally with a time (Oslo time unless an offset is given)',
+    'Må være en dato som 24.12.2025 eller 2025-12-24, eventuelt med klokkeslett.',
+  ),
+  consentTimeNeeded: message(
+    'must be given with consentTextVersion',
+    'Tidspunktet for samtykket (consentGivenAt) mangler.',
+  ),
+  consentVersionNeeded: message(
+    'must be given with consentGivenAt',
+    'Versjonen av samtykketeksten (consentTextVersion) mangler.',
+  ),
+  consentEvidenceMissing: message(
+    'no consent evidence (consentTextVersion and consentGivenAt); withoutConsent=confirm mails a confirmation instead',
+    'Mangler samtykke (consentTextVersion og consentGivenAt). Velg «send bekreftelse» for å be om samtykke på e-post.',
+  ),
+  csvTooManyFields: message(
+    'has more fields than the header row',
+    'Raden har flere felt enn overskriftsraden.',
+  ),
+  csvUnreadable: message('could not be read as CSV', 'Raden kunne ikke leses som CSV.'),
 } as const;
 
 /**

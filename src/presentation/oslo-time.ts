@@ -140,6 +140,9 @@ const inOslo =
     return typeof value === 'string' ? value : '';
   };
 
+/** «kl. 18.00» */
+export const formatClock = inOslo(clockText);
+
 /** «03.12.2026 kl. 18.00» */
 export const formatShort = inOslo((w) => `${pad(w.day)}.${pad(w.month)}.${w.year} ${clockText(w)}`);
 
@@ -149,23 +152,39 @@ export const formatLong = inOslo((w) => `${dayMonthText(w)} ${w.year} ${clockTex
 /** «3. desember 2026» */
 export const formatDate = inOslo((w) => `${dayMonthText(w)} ${w.year}`);
 
-/** `2026-12-03T18:00:00+01:00` → «torsdag 3. desember kl. 18.00», in Oslo time whatever the offset given. */
-export function formatActivityTime(iso: string): string {
+/** « 2027» when `year` is not Oslo's year at `now`; nothing without a `now` to compare with. */
+const yearUnlessCurrent = (year: number, now: Date | undefined) =>
+  now && osloWallTime(now).year !== year ? ` ${year}` : '';
+
+/**
+ * `2026-12-03T18:00:00+01:00` → «torsdag 3. desember kl. 18.00», in Oslo time whatever the offset
+ * given; with `now`, a date in another year says so («mandag 15. januar 2025 kl. 18.00»).
+ */
+export function formatActivityTime(iso: string, now?: Date): string {
   const w = wallTimeOf(iso);
   if (!w) throw new RangeError(`Not a date-time: ${iso}`);
-  return `${weekdayText(w)} ${dayMonthText(w)} ${clockText(w)}`;
+  return `${weekdayText(w)} ${dayMonthText(w)}${yearUnlessCurrent(w.year, now)} ${clockText(w)}`;
 }
 
 const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** `2026-12-24` → «24. desember». A calendar date has no time zone, so no offset can move it. */
-export function formatValidUntil(isoDate: string): string {
+/**
+ * `2026-12-24` → «24. desember» (with `now` in another year: «24. desember 2025»). A calendar date
+ * has no time zone, so no offset can move it.
+ */
+export function formatValidUntil(isoDate: string, now?: Date): string {
   const match = CALENDAR_DATE.exec(isoDate);
   const [year, month, day] = (match ?? []).slice(1).map(Number);
   const date = new Date(Date.UTC(year, month - 1, day));
   if (!match || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day)
     throw new RangeError(`Not a YYYY-MM-DD date: ${isoDate}`);
-  return dayMonthText({ month, day });
+  return `${dayMonthText({ month, day })}${yearUnlessCurrent(year, now)}`;
+}
+
+/** Oslo's calendar date at `d` as `YYYY-MM-DD` (what `<input type="date">` holds). */
+export function osloDateText(d: Date): string {
+  const w = osloWallTime(d);
+  return `${w.year}-${pad(w.month)}-${pad(w.day)}`;
 }
 
 /** Monday 00:00 Oslo time of the ISO week containing `d`, as its Oslo calendar date (UTC midnight of that date). */

@@ -10,6 +10,7 @@ import {
   PUBLIC_REQUEST_TYPE_LABELS,
   PUBLIC_SOURCE_LABELS,
   REPORT_KIND_LABELS,
+  REQUEST_OUTCOME_LABELS,
   labelOf,
 } from '../presentation/labels';
 import { formatShort } from '../presentation/oslo-time';
@@ -25,6 +26,7 @@ const VALUE_LABELS: Record<string, Record<string, string>> = {
   type: PUBLIC_REQUEST_TYPE_LABELS,
   channel: PUBLIC_CHANNEL_LABELS,
   kind: REPORT_KIND_LABELS,
+  outcome: REQUEST_OUTCOME_LABELS,
 };
 
 const cell = (v: unknown): HtmlValue => {
@@ -42,6 +44,20 @@ const labelled = (key: string, v: unknown): unknown => {
   return typeof v === 'string' && VALUE_LABELS[key] ? labelOf(VALUE_LABELS[key], v) : v;
 };
 
+/**
+ * A table of records that becomes one labelled block per row on a phone (`.rows` in
+ * templates/pages/layout.html), so a member reads it without scrolling sideways; the roles keep
+ * it a table for screen readers when the CSS changes how its rows display.
+ */
+function rowsTable(columns: string[], rows: HtmlValue[][]): SafeHtml {
+  const head = columns.map((c) => html`<th scope="col" role="columnheader">${c}</th>`);
+  const body = rows.map(
+    (r) =>
+      html`<tr role="row">${r.map((v, i) => html`<td role="cell" data-label="${columns[i]}">${v}</td>`)}</tr>`,
+  );
+  return html`<table class="rows" role="table"><thead role="rowgroup"><tr role="row">${head}</tr></thead><tbody role="rowgroup">${body}</tbody></table>`;
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -52,11 +68,9 @@ function renderPart(name: string, value: unknown): SafeHtml {
     if (value.length === 0) return html`<h2>${title}</h2><p>Ingen.</p>`;
     if (value.every(isRecord)) {
       const keys = [...new Set(value.flatMap((v) => Object.keys(v)))];
-      const head = keys.map((k) => html`<th scope="col">${labelOf(PUBLIC_EXPORT_COLUMN_LABELS, k)}</th>`);
-      const body = value.map(
-        (v) => html`<tr>${keys.map((k) => html`<td>${cell(labelled(k, v[k]))}</td>`)}</tr>`,
-      );
-      return html`<h2>${title}</h2><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+      const columns = keys.map((k) => labelOf(PUBLIC_EXPORT_COLUMN_LABELS, k));
+      const rows = value.map((v) => keys.map((k) => cell(labelled(k, v[k]))));
+      return html`<h2>${title}</h2>${rowsTable(columns, rows)}`;
     }
   }
   return html`<h2>${title}</h2><pre>${JSON.stringify(value, null, 2)}</pre>`;
@@ -102,10 +116,13 @@ export function dataPageBody(token: string, doc: MemberExport): SafeHtml {
     row('Bekreftet', m.confirmedAt),
     row('Sist endret', m.updatedAt),
   ];
-  const events = doc.consentEvents.map(
-    (e) =>
-      html`<tr><td>${cell(e.occurredAt)}</td><td>${labelOf(PUBLIC_CONSENT_EVENT_LABELS, e.type)}</td><td>${cell(e.source && labelOf(PUBLIC_SOURCE_LABELS, e.source))}</td><td>${cell(e.textVersion)}</td><td>${cell(e.channel && labelOf(PUBLIC_CHANNEL_LABELS, e.channel))}</td></tr>`,
-  );
+  const events = doc.consentEvents.map((e) => [
+    cell(e.occurredAt),
+    labelOf(PUBLIC_CONSENT_EVENT_LABELS, e.type),
+    cell(e.source && labelOf(PUBLIC_SOURCE_LABELS, e.source)),
+    cell(e.textVersion),
+    cell(e.channel && labelOf(PUBLIC_CHANNEL_LABELS, e.channel)),
+  ]);
   const parts = Object.entries(doc)
     .filter(([k]) => !['exportedAt', 'member', 'consentEvents'].includes(k))
     .map(([k, v]) => renderPart(k, v));
@@ -115,7 +132,7 @@ export function dataPageBody(token: string, doc: MemberExport): SafeHtml {
 <h2>Profil</h2>
 <table>${profile}</table>
 <h2>Samtykker og endringer</h2>
-<table><thead><tr><th scope="col">Tid</th><th scope="col">Hva</th><th scope="col">Fra</th><th scope="col">Samtykketekst</th><th scope="col">Kanal</th></tr></thead><tbody>${events}</tbody></table>
+${rowsTable(['Tid', 'Hva', 'Fra', 'Samtykketekst', 'Kanal'], events)}
 ${parts}
 <h2>Slett opplysningene dine</h2>
 <p>Du kan be oss slette alt vi har om deg. Da blir du meldt av, og vi tar bare vare på en kryptografisk kontrollsum av e-postadressen slik at vi aldri sender deg nyhetsbrev igjen med mindre du melder deg inn på nytt.</p>

@@ -11,6 +11,21 @@ export const REQUEST_TYPES = [
   'complaint',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
+/**
+ * How a request ended, as staff record it when closing one in the admin (the API takes any short
+ * text). `erased` and `no-member` are also what closing an erasure request with `erase: true` sets.
+ */
+export const REQUEST_OUTCOMES = [
+  'answered',
+  'exported',
+  'rectified',
+  'restricted',
+  'erased',
+  'no-member',
+  'refused',
+  'withdrawn',
+] as const;
+export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];
 export const REQUEST_STATUSES = ['open', 'done'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 

@@ -144,7 +144,7 @@ export class PrivacyRequestsService implements MemberDataParticipant {
         Object.assign(changes, { status: 'done', closedAt: now });
       if (patch.note !== undefined) changes.note = patch.note;
       if (patch.outcome !== undefined) changes.outcome = patch.outcome;
-      else if (patch.erase) changes.outcome = erasedMemberId ? 'erased' : 'no member held with this address';
+      else if (patch.erase) changes.outcome = erasedMemberId ? 'erased' : 'no-member';
       await this.repo(manager).update({ id }, changes);
       return { erasedMemberId };
     });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { dateTime, limitParam, oneOf, plainText, singleLine, strictObject } from '../http/fields';
 import { MSG, msg } from '../presentation/messages';
 import { emailSchema } from '../members/members.schema';
-import { REQUEST_TYPES } from './privacy-request.entity';
+import { REQUEST_OUTCOMES, REQUEST_TYPES } from './privacy-request.entity';
 
 export const restrictSchema = strictObject({
   restricted: z.boolean(msg(MSG.boolean)),
@@ -35,6 +35,13 @@ export const updateRequestSchema = strictObject({
   .refine((v) => Object.keys(v).length > 0, msg(MSG.nothingToChange))
   .refine((v) => !v.erase || v.status === 'done', { ...msg(MSG.eraseNeedsDone), path: ['erase'] });
 export type UpdateRequestInput = z.infer<typeof updateRequestSchema>;
+
+/** Closing a request in the admin: the outcome is required, one of the codes staff choose from. */
+export const closeRequestSchema = strictObject({
+  status: z.literal('done', msg(MSG.literal('done'))),
+  outcome: z.enum(REQUEST_OUTCOMES, msg(MSG.outcome)),
+  note: note.optional(),
+});
 
 export const listRequestsQuerySchema = strictObject({
   open: oneOf(['true', 'false'])

@@ -17,6 +17,8 @@ const TOUCH_EVERY_MS = 60 * 1000;
 export type LoginOutcome =
   | { kind: 'ok'; user: StaffUser; token: string; session: StaffSession }
   | { kind: 'invalid' }
+  /** An address or password missing: no attempt was made, nothing counted. */
+  | { kind: 'incomplete' }
   | { kind: 'limited'; retryAfterSeconds: number };
 
 export interface ResolvedSession {
@@ -57,8 +59,10 @@ export class StaffAuthService {
    * The attempt is reserved (counted as a failure) before the check, so parallel guesses stop at
    * the limit too. Many failures overall only slow logins down: a right password is never refused
    * for other accounts' failures. An unknown address costs the same scrypt work as a known one.
+   * A missing address or password is no attempt: `incomplete`, nothing counted.
    */
   async login(email: string, password: string): Promise<LoginOutcome> {
+    if (email.trim() === '' || password === '') return { kind: 'incomplete' };
     const attempt = this.limiter.reserve(email);
     if (attempt.kind === 'limited') {
       this.logger.warn({ retryAfterSeconds: attempt.retryAfterSeconds }, 'staff login limited');

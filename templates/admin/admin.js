@@ -30,6 +30,13 @@
     form.appendChild(announcer);
     var timer = null;
     var seq = 0;
+    var saveStatus = form.querySelector('[data-autosave-status]');
+    var bar = form.querySelector('.editor-actions');
+    var saveTimer = null;
+    var saving = null;
+    var edits = 0;
+    var dirty = false;
+    var submitting = false;
 
     function blocks() {
       return Array.prototype.filter.call(list.children, function (el) {
@@ -68,11 +75,169 @@
       if (!tpl) return;
       var node = tpl.content.firstElementChild.cloneNode(true);
       list.appendChild(node);
+      initCounters(node);
       renumber();
       var first = node.querySelector('input:not([type="hidden"]), textarea');
-      if (first) first.focus();
+      if (first) {
+        // Centred, so the sticky button bar below never covers the field that has the focus.
+        first.focus({ preventScroll: true });
+        first.scrollIntoView({ block: 'center' });
+      }
       announcer.textContent = 'Ny blokk lagt til som nummer ' + blocks().length + '.';
     }
+
+    // ---- character counters: the limit is shown, never enforced by cutting what was typed ----
+
+    function countText(el) {
+      var left = Number(el.getAttribute('data-maxlength')) - el.value.length;
+      return left >= 0
+        ? numberFormat.format(left) + ' tegn igjen'
+        : numberFormat.format(-left) + ' tegn for mye';
+    }
+
+    function updateCounter(el) {
+      var counter = el.parentNode.querySelector('[data-char-count]');
+      if (!counter) return;
+      counter.textContent = countText(el);
+      counter.classList.toggle('over', el.value.length > Number(el.getAttribute('data-maxlength')));
+    }
+
+    /* maxlength would cut a long paste without a word (GOV.UK's character count drops it too): the
+       server refuses what is too long, and the counter says so while typing. */
+    function initCounters(root) {
+      root.querySelectorAll('input[maxlength], textarea[maxlength]').forEach(function (el) {
+        el.setAttribute('data-maxlength', el.getAttribute('maxlength'));
+        el.removeAttribute('maxlength');
+        var counter = document.createElement('p');
+        counter.className = 'char-count';
+        counter.id = el.id + '-count';
+        counter.setAttribute('data-char-count', '');
+        el.insertAdjacentElement('afterend', counter);
+        var described = el.getAttribute('aria-describedby');
+        el.setAttribute('aria-describedby', (described ? described + ' ' : '') + counter.id);
+        updateCounter(el);
+      });
+    }
+
+    // ---- a date that has passed: warned beside the field as it is typed ----
+
+    var osloParts = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Oslo',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+
+    /* Oslo's wall-clock time now, as a datetime-local value: such values compare as text. */
+    function osloNow() {
+      var p = {};
+      osloParts.formatToParts(new Date()).forEach(function (part) {
+        p[part.type] = part.value;
+      });
+      return p.year + '-' + p.month + '-' + p.day + 'T' + p.hour + ':' + p.minute;
+    }
+
+    function updatePastWarning(note) {
+      var input = note.parentNode.querySelector('input');
+      if (!input) return;
+      var now = osloNow();
+      var v = input.value;
+      var past =
+        note.getAttribute('data-past-date') === 'activity'
+          ? /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) && v.slice(0, 16) <= now
+          : /^\d{4}-\d{2}-\d{2}$/.test(v) && v < now.slice(0, 10);
+      var text = past ? note.getAttribute('data-warning') : '';
+      if (note.textContent !== text) note.textContent = text;
+    }
+
+    // ---- touched fields: a block's errors are shown once one has left its fields ----
+
+    function isTouched(path) {
+      var own = form.querySelector('[name="' + path + '"]');
+      if (own) return own.hasAttribute('data-touched');
+      return !!form.querySelector(
+        path.indexOf('blocks.') === 0 ? '[data-touched][name^="' + path + '."]' : '[data-touched]',
+      );
+    }
+
+    // ---- autosave, and a warning before leaving with unsaved changes ----
+
+    function markDirty() {
+      dirty = true;
+      edits++;
+      clearTimeout(saveTimer);
+      saveTimer = setTimeout(autosave, 2000);
+    }
+
+    function autosave() {
+      if (!dirty || submitting) return;
+      if (saving) {
+        saving.then(function () {
+          saveTimer = setTimeout(autosave, 200);
+        });
+        return;
+      }
+      var sent = edits;
+      var body = new URLSearchParams(new FormData(form));
+      body.set('op', 'autosave');
+      saving = fetch(form.getAttribute('action'), {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'X-CSRF-Token': csrfToken(),
+          Accept: 'application/json',
+        },
+        body: body,
+      })
+        .then(function (res) {
+          return res.ok ? res.json() : null;
+        })
+        .then(function (data) {
+          if (!data) {
+            saveStatus.textContent = 'Kunne ikke lagre automatisk. Lagre med knappen.';
+          } else if (data.saved) {
+            if (form.getAttribute('action') !== data.editUrl) {
+              // A new draft now exists: from here on every save goes to it.
+              form.setAttribute('action', data.editUrl);
+              history.replaceState(null, '', data.editUrl);
+            }
+            if (edits === sent) dirty = false;
+            saveStatus.textContent = data.savedText;
+          } else {
+            saveStatus.textContent = data.message || 'Ikke lagret ennå: noe må fylles ut eller rettes først.';
+          }
+        })
+        .catch(function () {
+          saveStatus.textContent = 'Kunne ikke lagre automatisk. Lagre med knappen.';
+        })
+        .then(function () {
+          saving = null;
+        });
+    }
+
+    window.addEventListener('beforeunload', function (ev) {
+      if (!dirty || submitting) return;
+      ev.preventDefault();
+      ev.returnValue = '';
+    });
+
+    form.addEventListener('submit', function (ev) {
+      clearTimeout(saveTimer);
+      if (saving) {
+        // An autosave may be creating the draft right now: post after it, to where it was stored.
+        ev.preventDefault();
+        var submitter = ev.submitter;
+        saving.then(function () {
+          form.requestSubmit(submitter);
+        });
+        return;
+      }
+      submitting = true;
+    });
 
     function move(li, dir) {
       if (dir < 0 && li.previousElementSibling) list.insertBefore(li, li.previousElementSibling);
@@ -108,12 +273,25 @@
       else if (parts[0] === 'up' && li) move(li, -1);
       else if (parts[0] === 'down' && li) move(li, 1);
       schedule(50);
+      markDirty();
     });
-    form.addEventListener('input', function () {
+    form.addEventListener('input', function (ev) {
+      if (ev.target.hasAttribute('data-maxlength')) updateCounter(ev.target);
+      var note = ev.target.parentNode.parentNode.querySelector('[data-past-date]');
+      if (note) updatePastWarning(note);
       schedule(450);
+      markDirty();
     });
-    form.addEventListener('change', function () {
+    form.addEventListener('change', function (ev) {
+      var note = ev.target.parentNode.parentNode.querySelector('[data-past-date]');
+      if (note) updatePastWarning(note);
       schedule(150);
+      markDirty();
+    });
+    form.addEventListener('focusout', function (ev) {
+      if (!ev.target.matches('input, textarea, select') || ev.target.hasAttribute('data-touched')) return;
+      ev.target.setAttribute('data-touched', '');
+      schedule(50);
     });
 
     function showCount(count) {
@@ -162,13 +340,18 @@
             errorList.hidden = true;
             status.textContent = 'Oppdatert. Slik ser medlemmene nyhetsbrevet (med «Kari» som eksempelnavn).';
           } else {
-            data.errors.forEach(function (e) {
+            var shown = data.errors.filter(function (e) {
+              return isTouched(e.path);
+            });
+            shown.forEach(function (e) {
               var item = document.createElement('li');
               item.textContent = (e.label ? e.label + ': ' : '') + e.message;
               errorList.appendChild(item);
             });
-            errorList.hidden = data.errors.length === 0;
-            status.textContent = 'Forhåndsvisningen oppdateres når dette er rettet:';
+            errorList.hidden = shown.length === 0;
+            status.textContent = shown.length
+              ? 'Forhåndsvisningen oppdateres når dette er rettet:'
+              : 'Forhåndsvisningen oppdateres når feltene er fylt ut riktig.';
           }
         })
         .catch(function () {
@@ -179,6 +362,24 @@
     function schedule(ms) {
       clearTimeout(timer);
       timer = setTimeout(refresh, ms);
+    }
+
+    initCounters(form);
+    form.querySelectorAll('[data-past-date]').forEach(updatePastWarning);
+    // Fields the server refused were shown with their errors already: they count as touched.
+    form.querySelectorAll('[aria-invalid="true"]').forEach(function (el) {
+      el.setAttribute('data-touched', '');
+    });
+
+    // The bar sticks to the bottom: the page scrolls a focused field clear of it (scroll-padding).
+    if (bar && window.ResizeObserver) {
+      new ResizeObserver(function () {
+        var sticky = getComputedStyle(bar).position === 'sticky';
+        document.documentElement.style.setProperty(
+          '--sticky-bottom',
+          sticky ? Math.ceil(bar.getBoundingClientRect().height) + 16 + 'px' : '0px',
+        );
+      }).observe(bar);
     }
 
     // After a server-side edit (no script at the time), bring the changed block into view.
@@ -230,11 +431,62 @@
         .then(function (s) {
           if (s) {
             apply(s);
-            // A new state needs other buttons: let the server draw the page again.
+            // A new state needs other buttons: let the server draw the page again, without the
+            // confirmation of the step before («Utsendelsen fortsetter.» above a finished send).
             if (s.status !== initial) {
+              var line = section.querySelector('[data-status-line]');
+              if (line && s.statusLine) line.textContent = s.statusLine;
+              var next = new URL(window.location.href);
+              next.searchParams.delete('melding');
+              window.location.replace(next.toString());
+              return;
+            }
+          }
+          setTimeout(tick, 1000);
+        })
+        .catch(function () {
+          setTimeout(tick, 1000);
+        });
+    }
+    setTimeout(tick, 1000);
+  }
+
+  // ---- import progress ----
+
+  /* Follows a running import (GET …/status.json every second): the bar, the share read and the
+     counts; once it has ended, the server draws the final report. */
+  function initImportProgress(section) {
+    var url = section.getAttribute('data-import-url');
+
+    function valueOf(s, path) {
+      return path.split('.').reduce(function (o, k) {
+        return o && typeof o === 'object' ? o[k] : undefined;
+      }, s);
+    }
+
+    function tick() {
+      fetch(url, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } })
+        .then(function (res) {
+          return res.ok ? res.json() : null;
+        })
+        .then(function (s) {
+          if (s) {
+            if (s.status !== 'running') {
               window.location.reload();
               return;
             }
+            var pct = Math.round(s.progress * 100);
+            section.querySelectorAll('[data-count]').forEach(function (el) {
+              var v = valueOf(s, el.getAttribute('data-count'));
+              if (typeof v === 'number') el.textContent = numberFormat.format(v);
+            });
+            var bar = section.querySelector('[data-progress]');
+            if (bar) {
+              bar.setAttribute('aria-valuenow', String(pct));
+              bar.querySelector('[data-progress-done]').style.width = pct + '%';
+            }
+            var pctEl = section.querySelector('[data-percent]');
+            if (pctEl) pctEl.textContent = pct + ' %';
           }
           setTimeout(tick, 1000);
         })
@@ -253,6 +505,8 @@
     if (editor) initEditor(editor);
     var progress = document.querySelector('[data-stats-url]');
     if (progress) initProgress(progress);
+    var importing = document.querySelector('[data-import-url]');
+    if (importing) initImportProgress(importing);
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);

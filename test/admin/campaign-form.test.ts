@@ -2,9 +2,13 @@ import {
   applyStructuralOp,
   campaignToForm,
   createInput,
+  emptyBlock,
   parseCampaignForm,
   parseOp,
+  pastDates,
+  pastDateWarning,
 } from '../../src/admin/campaign-form';
+import type { Block } from '../../src/newsletter/blocks.schema';
 import { createCampaignSchema } from '../../src/campaigns/campaigns.schema';
 import type { CampaignView } from '../../src/campaigns/campaigns.service';
 
@@ -99,6 +103,55 @@ describe('the campaign editor form', () => {
     expect(form.partnerIds).toBe('salong-9');
     expect(createInput(form).blocks).toEqual([
       { type: 'activity', title: 'Sommerfest', startsAt: '2027-06-10T18:30:00+02:00', location: 'Bergen' },
+    ]);
+  });
+
+  it("keeps a textarea's line breaks as typed, one character each (browsers post CRLF)", () => {
+    const form = parseCampaignForm({ 'blocks.0.type': 'news', 'blocks.0.body': 'En\r\n\r\nTo\rTre' });
+    expect(form.blocks[0].body).toBe('En\n\nTo\nTre');
+  });
+
+  it('knows the autosave and copy buttons', () => {
+    expect(parseOp('autosave')).toEqual({ kind: 'autosave' });
+    expect(parseOp('copy')).toEqual({ kind: 'copy' });
+  });
+});
+
+describe('dates that have passed', () => {
+  // 1 December 2026, 12:00 in Oslo.
+  const now = new Date('2026-12-01T11:00:00Z');
+
+  it('warns in the editor about an activity that has begun and an offer whose last day is over', () => {
+    const activity = (startsAt: string) => pastDateWarning({ ...emptyBlock('activity'), startsAt }, now);
+    const offer = (validUntil: string) => pastDateWarning({ ...emptyBlock('offer'), validUntil }, now);
+    expect(activity('2026-12-01T11:59')).toBe('Tidspunktet har allerede vært. Sjekk dato og år.');
+    expect(activity('2025-12-03T18:00')).toBe('Tidspunktet har allerede vært. Sjekk dato og år.');
+    expect(activity('2026-12-01T12:01')).toBeNull();
+    expect(activity('')).toBeNull();
+    expect(offer('2026-11-30')).toBe('Datoen har allerede vært, så tilbudet er utløpt. Sjekk dato og år.');
+    // The offer holds through its last day.
+    expect(offer('2026-12-01')).toBeNull();
+    expect(offer('')).toBeNull();
+    expect(pastDateWarning({ ...emptyBlock('news'), title: 'x' }, now)).toBeNull();
+  });
+
+  it('lists them as the newsletter writes them, with the year when it is not this year', () => {
+    const blocks = [
+      { type: 'activity', title: 'I fjor', startsAt: '2025-12-03T18:00:00+01:00' },
+      { type: 'news', title: 'Nyhet' },
+      { type: 'activity', title: 'I kveld', startsAt: '2026-12-01T18:00:00+01:00' },
+      { type: 'offer', title: 'Utløpt', validUntil: '2026-11-30' },
+      { type: 'offer', title: 'Uten dato' },
+    ] as Block[];
+    expect(pastDates(blocks, now)).toEqual([
+      { index: 0, type: 'activity', title: 'I fjor', when: 'onsdag 3. desember 2025 kl. 18.00' },
+      { index: 3, type: 'offer', title: 'Utløpt', when: '30. november' },
+    ]);
+    // Scheduled for the 2nd: this evening's activity will have begun by then.
+    expect(pastDates(blocks, new Date('2026-12-02T08:00:00Z'), now).map((p) => p.title)).toEqual([
+      'I fjor',
+      'I kveld',
+      'Utløpt',
     ]);
   });
 });

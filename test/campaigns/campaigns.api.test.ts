@@ -298,7 +298,7 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
       expect(html).toContain('Hei Kari,');
       // activity
       expect(html).toContain('Hudpleiekveld i Oslo');
-      expect(html).toContain('torsdag 3. desember kl. 18.00');
+      expect(html).toContain('torsdag 3. desember 2099 kl. 18.00');
       expect(html).toContain('Karl Johans gate 1, Oslo');
       expect(html).toContain('src="https://sothys.no/bilder/kveld.jpg"');
       expect(html).toContain(
@@ -317,7 +317,7 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
       expect(html).toContain('20 % på ansiktskremer');
       expect(html).toContain('Bruk koden i appen eller hos din salong.');
       expect(html).toContain('JUL20');
-      expect(html).toContain('Gjelder til 24. desember');
+      expect(html).toContain('Gjelder til 24. desember 2099');
       expect(html).toContain(`href="${clickLink(id, 3)}"`);
       expect(html).toContain('Handle i appen');
       expect(html).not.toContain('href="https://sothys.no/');
@@ -337,11 +337,11 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
       for (const s of [
         'Hei Kari,',
         'Hudpleiekveld i Oslo',
-        'torsdag 3. desember kl. 18.00',
+        'torsdag 3. desember 2099 kl. 18.00',
         'Nytt fuktighetsserum',
         '20 % på ansiktskremer',
         'JUL20',
-        'Gjelder til 24. desember',
+        'Gjelder til 24. desember 2099',
         `Meld deg på [${clickLink(id, 1)}]`,
         `Les mer [${clickLink(id, 2)}]`,
         `Handle i appen [${clickLink(id, 3)}]`,
@@ -367,7 +367,7 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
               type: 'activity',
               title: evil,
               body: `Første <img src=x onerror=alert(1)> & "sitat"`,
-              startsAt: '2026-12-03T18:00:00+01:00',
+              startsAt: '2099-12-03T18:00:00+01:00',
               location: `Gate "1" & <i>Oslo</i>`,
               link: { url: 'https://sothys.no/?a=1&b="2"', label: `<u>Meld</u> & "på"` },
             },
@@ -418,12 +418,8 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
 
       const html = await previewOf(id);
       const text = await previewOf(id, 'text');
-      // The only per-recipient value that differs: the greeting (test mail has no name).
-      const normalise = (s: string) =>
-        s
-          .replace(/\r\n/g, '\n')
-          .replace(/Hei( Kari)?,/, 'Hei {name},')
-          .trimEnd();
+      // The test mail is the preview: the same sample name greets in both.
+      const normalise = (s: string) => s.replace(/\r\n/g, '\n').trimEnd();
       for (const mail of t.peer.mails) {
         const parsed = mail.parsed;
         expect(parsed.subject).toBe('[TEST] Julekalender hos Sothys');
@@ -435,7 +431,8 @@ describe.each(databaseKinds())('campaigns API on %s', (kind) => {
         expect(mail.raw.match(/^List-Unsubscribe-Post:.*$/gim)).toEqual([
           'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
         ]);
-        expect(parsed.html).toContain('Hei,');
+        expect(parsed.html).toContain('Hei Kari,');
+        expect(html).toContain('Hei Kari,');
         expect(normalise(parsed.html as string)).toBe(normalise(html));
         expect(normalise(parsed.text as string)).toBe(normalise(text));
       }

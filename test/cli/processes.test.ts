@@ -68,6 +68,14 @@ function api(port: number, token?: string) {
 
 const newsletters = (peer: SmtpPeer) => peer.mails.filter((m) => m.parsed.subject === SUBJECT);
 
+/** Preloaded (`--import`): on SIGUSR2 the process prints the npm packages it has loaded, as one log line. */
+const LOADED_PACKAGES_PROBE = `data:text/javascript,${encodeURIComponent(
+  "import { createRequire } from 'node:module';" +
+    "process.on('SIGUSR2', () => { const cache = createRequire(process.cwd() + '/').cache;" +
+    'const names = Object.keys(cache).map((f) => /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(f)?.[1]).filter(Boolean);' +
+    "process.stdout.write(JSON.stringify({ msg: 'loaded packages', packages: [...new Set(names)].sort() }) + '\\n'); });",
+)}`;
+
 describe.each(databaseKinds())('service processes on %s', (kind) => {
   const running: ServiceProcess[] = [];
   const cleanup: Array<() => Promise<void>> = [];
@@ -136,7 +144,7 @@ describe.each(databaseKinds())('service processes on %s', (kind) => {
     expect(service.child.exitCode).toBe(0);
   });
 
-  it('`serve` serves and sends no newsletter; `worker` sends them and serves nothing', async () => {
+  it('`serve` serves and sends no newsletter; `worker` sends them, serves nothing and never loads the MJML compiler or the HTTP app', async () => {
     const t: TestApp = await startTestApp(kind);
     const workerPeer = await startSmtpPeer();
     cleanup.push(async () => {
@@ -152,6 +160,7 @@ describe.each(databaseKinds())('service processes on %s', (kind) => {
         smtpUrl: t.peer.url,
         env: { PORT: String(servePort), DOUBLE_OPT_IN: 'false', LOG_LEVEL: 'info' },
       }),
+      nodeArgs: ['--import', LOADED_PACKAGES_PROBE],
     });
     const worker = spawn('worker', {
       env: serviceEnv({
@@ -159,6 +168,7 @@ describe.each(databaseKinds())('service processes on %s', (kind) => {
         smtpUrl: workerPeer.url,
         env: { PORT: String(workerPort), LOG_LEVEL: 'info' },
       }),
+      nodeArgs: ['--import', LOADED_PACKAGES_PROBE],
     });
     await untilLogged(serve, 'listening');
     await untilLogged(worker, 'worker started');
@@ -189,6 +199,19 @@ describe.each(databaseKinds())('service processes on %s', (kind) => {
     expect(newsletters(t.peer)).toHaveLength(0);
     // Only the worker process heartbeats as a delivery worker.
     expect(await t.c.dataSource.query('SELECT id FROM workers')).toHaveLength(1);
+
+    // The worker sent the stored render: it never loaded MJML (about 60 MB), nor what only an
+    // HTTP server or the bounce listener needs. `serve` compiled the newsletter, and serves.
+    const loaded = async (s: ServiceProcess): Promise<string[]> => {
+      s.child.kill('SIGUSR2');
+      const line = await waitUntil(async () => s.output.find((l) => l.includes('"msg":"loaded packages"')));
+      return JSON.parse(line).packages;
+    };
+    const workerPackages = await loaded(worker);
+    expect(workerPackages).toEqual(expect.arrayContaining(['nodemailer', 'typeorm']));
+    for (const heavy of ['mjml', 'html-to-text', 'express', 'helmet', 'smtp-server', 'mailparser'])
+      expect(workerPackages).not.toContain(heavy);
+    expect(await loaded(serve)).toEqual(expect.arrayContaining(['mjml', 'html-to-text', 'express']));
   });
 
   if (kind === 'mysql')

@@ -85,7 +85,11 @@ describe.each(databaseKinds())('leases and the reaper on %s', (kind) => {
     // heartbeats and renewals (its reads and recording still work: the harder case).
     const storeA = new DeliveryStore({ dataSource: t.c.dataSource });
     // Slow, so that it still holds claimed rows it has not sent when its renewals start failing.
-    const a = startWorker({ workerId: 'A', concurrency: 2, sendRate: 4, leaseMs: 1000 }, storeA);
+    // Every worker takes a silence of ownerSilentMs for death, its own included (its fence).
+    const a = startWorker(
+      { workerId: 'A', concurrency: 2, sendRate: 4, leaseMs: 1000, ownerSilentMs: 500 },
+      storeA,
+    );
     await waitUntil(async () => (await stats(t, id)).sent >= 3, 20000);
     const heartbeat = jest.spyOn(storeA, 'heartbeat').mockRejectedValue(connectionLost());
     const renew = jest.spyOn(storeA, 'renewLeases').mockRejectedValue(connectionLost());

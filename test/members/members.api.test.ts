@@ -182,8 +182,10 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
       expect(history.map((e) => e.type)).toEqual(['signup', 'confirmation']);
       expect(history[1].textVersion).toBe('kundeklubb-2024-05');
 
+      // Used up: opened again it says so (issue #14), and changes nothing.
       const second = await request(t.app).post(path);
-      expect(second.status).toBe(400);
+      expect(second.status).toBe(200);
+      expect(second.text).toContain('Medlemskapet er allerede bekreftet');
       expect((await t.c.members.get(created.body.id)).status).toBe('active');
       expect((await t.c.members.consentHistory(created.body.id)).length).toBe(2);
     });
@@ -205,7 +207,9 @@ describe.each(databaseKinds())('members API on %s', (kind) => {
       expect((await t.c.members.get(created.body.id)).status).toBe('restricted');
       const history = await t.c.members.consentHistory(created.body.id);
       expect(history.map((e) => e.type)).toEqual(['signup', 'restriction', 'confirmation']);
-      expect((await request(t.app).post(path)).status).toBe(400); // single-use as always
+      // Single-use as always: a second POST records nothing, it only says it is done.
+      expect((await request(t.app).post(path)).text).toContain('Medlemskapet er allerede bekreftet');
+      expect((await t.c.members.consentHistory(created.body.id)).length).toBe(3);
 
       expect((await restrict(false)).body.status).toBe('active');
     });

@@ -66,13 +66,15 @@ describe('newsletterContentSchema', () => {
     }
   });
 
-  it('rejects javascript:, data:, relative and non-http URLs in links and images', () => {
+  it('rejects javascript:, data:, relative, http: and other non-https URLs in links and images', () => {
     for (const url of [
       'javascript:alert(1)',
       'JavaScript:alert(1)',
       'data:text/html,<b>x</b>',
       '/relativ',
       'ftp://x.no/a',
+      'http://sothys.no/kveld',
+      'HTTP://sothys.no/kveld',
     ]) {
       expect(issuesOf(content([{ ...activity, link: { url, label: 'Les' }, imageUrl: url }]))).toEqual(
         expect.arrayContaining([
@@ -82,8 +84,14 @@ describe('newsletterContentSchema', () => {
       );
     }
     expect(issuesOf(content([{ ...news, imageUrl: 'javascript:alert(1)' }]))).toEqual([
-      'blocks.0.imageUrl: must be an absolute http: or https: URL',
+      'blocks.0.imageUrl: must be an absolute https:// URL',
     ]);
+    expect(issuesOf(content([{ ...news, link: { url: 'http://sothys.no/serum', label: 'Les' } }]))).toEqual([
+      'blocks.0.link.url: must be an absolute https:// URL',
+    ]);
+    expect(issuesOf(content([{ ...news, link: { url: 'HTTPS://sothys.no/serum', label: 'Les' } }]))).toEqual(
+      [],
+    );
   });
 
   it('rejects unknown keys at every level', () => {

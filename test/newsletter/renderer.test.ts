@@ -93,6 +93,29 @@ describe('compileNewsletter + fillNewsletter', () => {
     expect(text).toContain('Handle i appen [https://sothys.no/app]');
   });
 
+  it('writes the year of a date in another year than the render, and no year for this year', async () => {
+    const content = buildContent({
+      blocks: [
+        { type: 'activity', title: 'Nyttårskveld', startsAt: '2027-01-15T18:00:00+01:00' },
+        { type: 'activity', title: 'Julekveld', startsAt: '2026-12-10T18:30:00+01:00' },
+        { type: 'offer', title: 'Gammelt tilbud', validUntil: '2025-12-24' },
+      ],
+    });
+    const inDecember = await compileNewsletter(content, brand, {}, new Date('2026-12-01T12:00:00Z'));
+    const { html, text } = fillNewsletter(inDecember, { unsubscribeUrl });
+    for (const doc of [html, text]) {
+      expect(doc).toContain('fredag 15. januar 2027 kl. 18.00');
+      expect(doc).toContain('torsdag 10. desember kl. 18.30');
+      expect(doc).toContain('Gjelder til 24. desember 2025');
+    }
+    // Rendered in January 2027, the January date is this year's and the December one last year's.
+    const inJanuary = await compileNewsletter(content, brand, {}, new Date('2027-01-02T12:00:00Z'));
+    expect(fillNewsletter(inJanuary, { unsubscribeUrl }).text).toContain('fredag 15. januar kl. 18.00');
+    expect(fillNewsletter(inJanuary, { unsubscribeUrl }).text).toContain(
+      'torsdag 10. desember 2026 kl. 18.30',
+    );
+  });
+
   it('leaves out optional parts that are missing', async () => {
     const bare = await compileNewsletter(
       buildContent({
@@ -299,7 +322,7 @@ describe('errors', () => {
     expect(error).toBeInstanceOf(NewsletterRenderError);
     expect((error as NewsletterRenderError).errors).toEqual([
       { path: 'blocks.1.startsAt', message: expect.stringContaining('ISO 8601') },
-      { path: 'blocks.2.link.url', message: 'must be an absolute http: or https: URL' },
+      { path: 'blocks.2.link.url', message: 'must be an absolute https:// URL' },
     ]);
   });
 

@@ -103,12 +103,13 @@ describe.each(databaseKinds())('retention with an injected clock on %s', (kind) 
       (await t.c.dataSource.query('SELECT purpose FROM member_tokens'))
         .map((r: { purpose: string }) => r.purpose)
         .sort();
-    expect(await tokens()).toEqual(['confirm', 'privacy']);
+    // The used confirmation link stays until it expires, to answer «already confirmed» (issue #14).
+    expect(await tokens()).toEqual(['confirm', 'confirm', 'privacy']);
     expect((await run())['member-tokens']).toBe(1);
-    // The confirmation link (72 hours) is still good.
-    expect(await tokens()).toEqual(['confirm']);
+    // The confirmation links (72 hours) are still kept: one still good, one used.
+    expect(await tokens()).toEqual(['confirm', 'confirm']);
     now = new Date(t1.getTime() + 73 * HOUR);
-    expect((await run())['member-tokens']).toBe(1);
+    expect((await run())['member-tokens']).toBe(2);
     expect(await tokens()).toEqual([]);
   });
 

@@ -63,7 +63,7 @@ describe.each(databaseKinds())('privacy and newsletters on %s', (kind) => {
     const page = await request(t.app).get(await linkFromMail(t, kept.email, PRIVACY_RE));
     expect(page.status).toBe(200);
     expect(page.text).toMatch(/Nyhetsbrev sendt til deg/);
-    expect(page.text).toMatch(/<th scope="col">Emne<\/th>/);
+    expect(page.text).toMatch(/<th scope="col"[^>]*>Emne<\/th>/);
     expect(page.text).toContain('Første nyhetsbrev');
     expect(page.text).toContain('Andre nyhetsbrev');
 

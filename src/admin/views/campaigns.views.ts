@@ -10,12 +10,22 @@ import {
   SOURCE_LABELS,
 } from '../../presentation/labels';
 import { nbMessage } from '../../presentation/messages';
-import { BLOCK_TYPES } from '../../newsletter/blocks.schema';
+import { BLOCK_TYPES, LIMITS } from '../../newsletter/blocks.schema';
+import { MAX_NAME_LENGTH } from '../../campaigns/campaigns.schema';
 import { newsletterLinks } from '../../newsletter/renderer';
 import { MIN_REPORTED_CLICKS } from '../../clicks/clicks.schema';
 import { linkClicksChart } from './chart';
-import { formatLong, formatShort } from '../../presentation/oslo-time';
-import { errorsByField, type BlockForm, type BlockType, type CampaignForm } from '../campaign-form';
+import { formatActivityTime, formatLong, formatShort, formatValidUntil } from '../../presentation/oslo-time';
+import {
+  emptyBlock,
+  errorsByField,
+  pastDateWarning,
+  PAST_DATE_WARNINGS,
+  type BlockForm,
+  type BlockType,
+  type CampaignForm,
+  type PastDate,
+} from '../campaign-form';
 import {
   badge,
   csrfField,
@@ -46,7 +56,7 @@ export function campaignListPage(ctx: PageContext, items: CampaignView[], nextCu
     html`<div class="page-head row"><h1>Nyhetsbrev</h1><a class="button primary" href="/admin/campaigns/new">Nytt nyhetsbrev</a></div>
 ${
   items.length
-    ? html`<div class="card flush"><div class="table-wrap"><table class="data">
+    ? html`<div class="card flush"><div class="table-wrap" tabindex="0" role="region" aria-label="Tabell: Nyhetsbrev"><table class="data">
 <thead><tr><th scope="col">Navn</th><th scope="col">Emne</th><th scope="col">Status</th><th scope="col" class="num">Mottakere</th><th scope="col">Tid</th></tr></thead>
 <tbody>${rows}</tbody></table></div></div>`
     : html`<div class="card"><p>Ingen nyhetsbrev ennå.</p></div>`
@@ -67,6 +77,8 @@ export interface EditorData {
   /** Block to move focus to after a server-side add/move/remove. */
   focusBlock: number | null;
   testAddress: string;
+  /** For the warning beside a date that has passed. */
+  now: Date;
 }
 
 const FIELD_LABELS: Record<string, string> = {
@@ -99,12 +111,13 @@ export function blockFieldset(
   index: number | '__i__',
   count: number,
   errors: Map<string, string[]>,
+  now: Date | null = null,
 ): SafeHtml {
   const n = (name: string) => `blocks.${index}.${name}`;
   const e = (name: string) => errors.get(n(name));
   const number = typeof index === 'number' ? index + 1 : '';
   const blockErrors = errors.get(`blocks.${index}`) ?? [];
-  const specific = blockFields(b, n, e);
+  const specific = blockFields(b, n, e, now ? pastDateWarning(b, now) : null);
   const first = index === 0;
   const last = typeof index === 'number' && index === count - 1;
   return html`<li class="block block-${b.type}" id="block-${index}" data-block tabindex="-1">
@@ -121,11 +134,20 @@ ${specific}
 </fieldset></li>`;
 }
 
+/**
+ * Beside a date field: the warning once the date has passed. The script shows and hides it as the
+ * date is typed (its text is in `data-warning`), the server draws it for a saved draft.
+ */
+function pastDateNote(name: string, kind: keyof typeof PAST_DATE_WARNINGS, warning: string | null): SafeHtml {
+  return html`<p class="field-warning" id="${fieldId(name)}-warning" data-past-date="${kind}" data-warning="${PAST_DATE_WARNINGS[kind]}" aria-live="polite">${warning ?? ''}</p>`;
+}
+
 /** The fields of one block type: title, text, link and image, plus what an activity or offer adds. */
 function blockFields(
   b: BlockForm,
   n: (name: string) => string,
   e: (name: string) => string[] | undefined,
+  warning: string | null,
 ): SafeHtml {
   const common = {
     title: field({
@@ -133,7 +155,7 @@ function blockFields(
       label: 'Tittel',
       value: b.title,
       required: true,
-      maxlength: 200,
+      maxlength: LIMITS.title,
       errors: e('title'),
     }),
     body: field({
@@ -142,12 +164,13 @@ function blockFields(
       value: b.body,
       textarea: true,
       rows: 4,
+      maxlength: LIMITS.body,
       hint: 'Ren tekst. En tom linje gir nytt avsnitt.',
       errors: e('body'),
     }),
     link: html`<div class="pair">
-${field({ name: n('link.url'), label: 'Lenkeadresse', value: b.linkUrl, type: 'url', placeholder: 'https://', inputmode: 'url', errors: e('link.url') })}
-${field({ name: n('link.label'), label: 'Lenketekst (knapp)', value: b.linkLabel, maxlength: 80, errors: e('link.label') })}
+${field({ name: n('link.url'), label: 'Lenkeadresse', value: b.linkUrl, type: 'url', placeholder: 'https://', inputmode: 'url', hint: 'Må begynne med https://', errors: e('link.url') })}
+${field({ name: n('link.label'), label: 'Lenketekst (knapp)', value: b.linkLabel, maxlength: LIMITS.linkLabel, errors: e('link.label') })}
 </div>`,
     image: field({
       name: n('imageUrl'),
@@ -156,23 +179,25 @@ ${field({ name: n('link.label'), label: 'Lenketekst (knapp)', value: b.linkLabel
       type: 'url',
       placeholder: 'https://',
       inputmode: 'url',
-      hint: 'Valgfritt. En https-adresse til et bilde.',
+      hint: 'Valgfritt. Adressen til et bilde, som begynner med https://',
       errors: e('imageUrl'),
     }),
   };
   if (b.type === 'activity') {
     return html`${common.title}
 <div class="pair">
-${field({ name: n('startsAt'), label: 'Tidspunkt', value: b.startsAt, type: 'datetime-local', required: true, hint: 'Norsk tid.', errors: e('startsAt') })}
-${field({ name: n('location'), label: 'Sted', value: b.location, maxlength: 200, errors: e('location') })}
+<div>${field({ name: n('startsAt'), label: 'Tidspunkt', value: b.startsAt, type: 'datetime-local', required: true, hint: 'Norsk tid.', errors: e('startsAt') })}
+${pastDateNote(n('startsAt'), 'activity', warning)}</div>
+${field({ name: n('location'), label: 'Sted', value: b.location, maxlength: LIMITS.location, errors: e('location') })}
 </div>
 ${common.body}${common.image}${common.link}`;
   }
   if (b.type === 'news') return html`${common.title}${common.body}${common.image}${common.link}`;
   return html`${common.title}${common.body}
 <div class="pair">
-${field({ name: n('code'), label: 'Rabattkode', value: b.code, maxlength: 40, errors: e('code') })}
-${field({ name: n('validUntil'), label: 'Gyldig til og med', value: b.validUntil, type: 'date', errors: e('validUntil') })}
+${field({ name: n('code'), label: 'Rabattkode', value: b.code, maxlength: LIMITS.code, errors: e('code') })}
+<div>${field({ name: n('validUntil'), label: 'Gyldig til og med', value: b.validUntil, type: 'date', errors: e('validUntil') })}
+${pastDateNote(n('validUntil'), 'offer', warning)}</div>
 </div>
 ${common.link}`;
 }
@@ -206,25 +231,25 @@ export function editorPage(ctx: PageContext, d: EditorData): string {
   const errors = errorsByField(d.errors);
   const action = d.id ? `/admin/campaigns/${d.id}/edit` : '/admin/campaigns/new';
   const title = d.id ? `Rediger «${d.form.name || 'uten navn'}»` : 'Nytt nyhetsbrev';
-  const blocks = d.form.blocks.map((b, i) => blockFieldset(b, i, d.form.blocks.length, errors));
+  const blocks = d.form.blocks.map((b, i) => blockFieldset(b, i, d.form.blocks.length, errors, d.now));
   const blockListErrors = errors.get('blocks') ?? [];
   const templates = BLOCK_TYPES.map(
     (t: BlockType) =>
-      html`<template id="tpl-block-${t}">${blockFieldset({ type: t, title: '', body: '', startsAt: '', location: '', imageUrl: '', linkUrl: '', linkLabel: '', code: '', validUntil: '' }, '__i__', 0, new Map())}</template>`,
+      html`<template id="tpl-block-${t}">${blockFieldset(emptyBlock(t), '__i__', 0, new Map())}</template>`,
   );
   return page(
     { ...ctx, section: 'campaigns' },
     title,
     html`<div class="page-head"><p class="crumbs"><a href="/admin/campaigns">Nyhetsbrev</a></p>
-<div class="row"><h1>${title}</h1>${badge('Utkast', 'draft')}</div></div>
+<div class="row"><h1>${title}</h1>${badge('Utkast', 'draft')}${d.id ? html`<button type="submit" form="campaign-editor" name="op" value="copy" class="button secondary">Lag kopi</button>` : ''}</div></div>
 ${errorSummary(d.errors, campaignFieldLabel)}
 <div class="editor"${d.focusBlock !== null ? html` data-focus-block="${d.focusBlock}"` : ''}>
 <form id="campaign-editor" class="editor-form" method="post" action="${action}" novalidate data-preview-url="/admin/campaigns/preview">
 ${csrfField(ctx)}
 <section class="card" aria-labelledby="h-content"><h2 id="h-content">Innhold</h2>
-${field({ name: 'name', label: 'Navn', value: d.form.name, required: true, maxlength: 200, hint: 'Bare til internt bruk, f.eks. «Desember 2026».', errors: errors.get('name') })}
-${field({ name: 'subject', label: 'Emne', value: d.form.subject, required: true, maxlength: 200, hint: 'Emnefeltet mottakerne ser i innboksen.', errors: errors.get('subject') })}
-${field({ name: 'preheader', label: 'Forhåndstekst', value: d.form.preheader, maxlength: 200, hint: 'Valgfritt. Kort tekst som vises etter emnet i mange e-postprogrammer.', errors: errors.get('preheader') })}
+${field({ name: 'name', label: 'Navn', value: d.form.name, required: true, maxlength: MAX_NAME_LENGTH, hint: 'Bare til internt bruk, f.eks. «Desember 2026».', errors: errors.get('name') })}
+${field({ name: 'subject', label: 'Emne', value: d.form.subject, required: true, maxlength: LIMITS.subject, hint: 'Emnefeltet mottakerne ser i innboksen.', errors: errors.get('subject') })}
+${field({ name: 'preheader', label: 'Forhåndstekst', value: d.form.preheader, maxlength: LIMITS.preheader, hint: 'Valgfritt. Kort tekst som vises etter emnet i mange e-postprogrammer.', errors: errors.get('preheader') })}
 </section>
 <section class="card" aria-labelledby="h-blocks"><h2 id="h-blocks">Blokker</h2>
 <p class="hint">Aktiviteter, nyheter og tilbud vises i denne rekkefølgen.</p>
@@ -241,6 +266,7 @@ ${audienceSection(d.form, errors, d.audienceCount)}
 <button type="submit" name="op" value="test" class="button secondary" aria-describedby="test-hint">Send test til meg</button>
 <button type="submit" name="op" value="send" class="button secondary">Gå videre til sending →</button>
 <button type="submit" name="op" value="preview" class="button tertiary" data-noscript-only>Oppdater forhåndsvisning</button>
+<p class="autosave-status small" data-autosave-status aria-live="polite"></p>
 <p class="hint actions-hint" id="test-hint">Alle knappene lagrer først. Testen går til ${d.testAddress}, merket [TEST].</p>
 </div>
 </form>
@@ -273,9 +299,46 @@ export function describeAudience(c: CampaignView): string {
   return parts.length ? `Aktive medlemmer ${parts.join(' og ')}` : 'Alle aktive medlemmer';
 }
 
+/**
+ * Dates in the newsletter that have passed when it goes out: listed, and sending needs a tick
+ * (`confirmPast`) that says the sender has seen them.
+ */
+function pastDatesWarning(past: PastDate[], confirmed: boolean, errors: string[] | undefined): SafeHtml | '' {
+  if (past.length === 0) return '';
+  const id = fieldId('confirmPast');
+  return html`<div class="date-warning${errors?.length ? ' has-error' : ''}" data-past-dates>
+<h2>Datoer som har vært</h2>
+<ul>${past.map((p) => html`<li>Blokk ${p.index + 1}, ${p.type === 'activity' ? html`aktiviteten «${p.title}»: ${p.when}` : html`tilbudet «${p.title}»: gjaldt til og med ${p.when}`}</li>`)}</ul>
+<p>Medlemmene får da en invitasjon til noe som har vært, eller et tilbud som er utløpt. Gå tilbake og rett datoene, eller bekreft at det skal sendes slik.</p>
+${errors?.length ? html`<p class="field-error" id="${id}-error">${errors.map((m) => html`<span>${m}</span> `)}</p>` : ''}
+<label class="check"><input type="checkbox" id="${id}" name="confirmPast" value="yes"${attr('checked', confirmed)}${errors?.length ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}> Jeg har sjekket datoene og vil sende likevel</label>
+</div>`;
+}
+
+/** Each activity's time and offer's last day, with the year when it is not this year. */
+function blockDates(c: CampaignView, now: Date): SafeHtml | '' {
+  const dated = c.blocks.flatMap((b) =>
+    b.type === 'activity'
+      ? [html`<li>${b.title}: ${formatActivityTime(b.startsAt, now)}</li>`]
+      : b.type === 'offer' && b.validUntil
+        ? [html`<li>${b.title}: til og med ${formatValidUntil(b.validUntil, now)}</li>`]
+        : [],
+  );
+  return dated.length ? html`<dt>Datoer</dt><dd><ul class="plain">${dated}</ul></dd>` : '';
+}
+
 export function sendConfirmPage(
   ctx: PageContext,
-  d: { campaign: CampaignView; count: number; when: string; scheduledAt: string; errors: FieldError[] },
+  d: {
+    campaign: CampaignView;
+    count: number;
+    when: string;
+    scheduledAt: string;
+    errors: FieldError[];
+    now: Date;
+    pastDates: PastDate[];
+    confirmPast: boolean;
+  },
 ): string {
   const c = d.campaign;
   const errors = errorsByField(d.errors);
@@ -284,7 +347,7 @@ export function sendConfirmPage(
     `Send «${c.name}»`,
     html`<div class="page-head"><p class="crumbs"><a href="/admin/campaigns">Nyhetsbrev</a> › <a href="/admin/campaigns/${c.id}/edit">${c.name}</a></p>
 <h1>Send «${c.name}»</h1></div>
-${errorSummary(d.errors, (p) => (p === 'scheduledAt' ? 'Tidspunkt' : null))}
+${errorSummary(d.errors, (p) => (p === 'scheduledAt' ? 'Tidspunkt' : p === 'confirmPast' ? 'Datoer' : null))}
 <section class="card narrow confirm">
 <p class="recipient-count" data-recipient-count>${audienceText(d.count)}.</p>
 <dl class="facts">
@@ -292,6 +355,7 @@ ${errorSummary(d.errors, (p) => (p === 'scheduledAt' ? 'Tidspunkt' : null))}
 ${c.preheader ? html`<dt>Forhåndstekst</dt><dd>${c.preheader}</dd>` : ''}
 <dt>Mottakere</dt><dd>${describeAudience(c)}</dd>
 <dt>Blokker</dt><dd>${c.blocks.length}</dd>
+${blockDates(c, d.now)}
 </dl>
 <p class="muted small">Antallet gjelder nå. Den endelige mottakerlisten låses når utsendelsen starter, og medlemmer som melder seg ut før sin tur, hoppes over.</p>
 <form method="post" action="/admin/campaigns/${c.id}/send" novalidate>
@@ -301,6 +365,7 @@ ${csrfField(ctx)}
 <label class="check"><input type="radio" name="when" value="later"${attr('checked', d.when === 'later')}> Senere, på et bestemt tidspunkt</label>
 ${field({ name: 'scheduledAt', label: 'Tidspunkt (norsk tid)', value: d.scheduledAt, type: 'datetime-local', hint: 'Brukes bare når «Senere» er valgt.', errors: errors.get('scheduledAt') })}
 </fieldset>
+${pastDatesWarning(d.pastDates, d.confirmPast, errors.get('confirmPast'))}
 <div class="actions">
 <button type="submit" class="button primary" data-confirm-send>Bekreft utsendelse til ${formatCount(d.count)} ${d.count === 1 ? 'medlem' : 'medlemmer'}</button>
 <a class="button secondary" href="/admin/campaigns/${c.id}/edit">Tilbake til redigering</a>
@@ -329,7 +394,8 @@ export function progressPage(
     c.name,
     html`<div class="page-head"><p class="crumbs"><a href="/admin/campaigns">Nyhetsbrev</a></p>
 <div class="row"><h1>${c.name}</h1><span data-status-badge>${badge(CAMPAIGN_STATUS_LABELS[s.status], s.status)}</span></div>
-<p class="muted">${c.subject}</p></div>
+<p class="muted">${c.subject}</p>
+<form method="post" action="/admin/campaigns/${c.id}/copy" class="inline">${csrfField(ctx)}<button type="submit" class="button secondary">Lag kopi</button></form></div>
 <div class="progress-layout">
 <div>
 ${progressCard(ctx, c, s, d.limits)}
@@ -403,6 +469,11 @@ function progressCard(
       : '',
   ];
   const pct = s.total > 0 ? Math.round(((s.sent + s.failed + s.skipped) / s.total) * 100) : 100;
+  // A cancelled campaign has nothing in the queue: what was left is counted as not sent.
+  const waiting =
+    s.status === 'cancelled'
+      ? html`<div><dt>Ikke sendt (avbrutt)</dt><dd data-stat="unsent">${formatCount(Math.max(0, s.total - s.sent - s.failed - s.skipped))}</dd></div>`
+      : html`<div><dt>I kø</dt><dd data-stat="queued">${formatCount(s.queued)}</dd></div>`;
   return html`<section class="card progress-card" data-stats-url="/admin/campaigns/${c.id}/stats.json" data-status="${s.status}" aria-labelledby="h-progress">
 <h2 id="h-progress">Fremdrift</h2>
 ${guardrailBanner(ctx, c, s, limits)}
@@ -413,7 +484,7 @@ ${
 ${progressBar(s, 'Sendt av totalt')}
 <dl class="stat-row">
 <div><dt>Sendt</dt><dd data-stat="sent">${formatCount(s.sent)}</dd></div>
-<div><dt>I kø</dt><dd data-stat="queued">${formatCount(s.queued)}</dd></div>
+${waiting}
 <div><dt>Hoppet over</dt><dd data-stat="skipped">${formatCount(s.skipped)}</dd></div>
 <div><dt>Feilet</dt><dd data-stat="failed">${formatCount(s.failed)}</dd></div>
 <div><dt>Kom i retur</dt><dd data-stat="bounced">${formatCount(s.bounced)}</dd></div>

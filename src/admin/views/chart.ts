@@ -6,6 +6,17 @@ import type { WeekBucket } from '../admin-stats.service';
  * are also in a table for screen readers.
  */
 
+/**
+ * Labels are drawn at 16 units on a 720-unit-wide drawing, and the drawing never shrinks below
+ * 540 px (admin.css `.chart-scroll svg`): 16 × 540 / 720 = 12 px at the least. A narrower screen
+ * scrolls the chart sideways in a box that says so, as the tables do.
+ */
+const W = 720;
+
+/** The drawing in a box that scrolls sideways on a phone: focusable and named for the keyboard. */
+const scrollBox = (label: string, svg: SafeHtml) =>
+  html`<div class="chart-scroll" tabindex="0" role="region" aria-label="${label}">${svg}</div>`;
+
 /** An axis of four even steps of 1, 2, 2.5 or 5 × 10^n that holds `v`. */
 function niceMax(v: number): number {
   const raw = Math.max(1, v / 4);
@@ -33,12 +44,11 @@ interface GroupedBarsOptions {
 
 /** Groups of bars side by side over a value axis (the weekly sign-ups, clicks per campaign). */
 function groupedBars(o: GroupedBarsOptions): SafeHtml {
-  const W = 720;
   const H = 240;
-  const left = 44;
+  const left = 52;
   const right = 8;
   const top = 14;
-  const bottom = 34;
+  const bottom = 38;
   const plotW = W - left - right;
   const plotH = H - top - bottom;
   const max = niceMax(Math.max(0, ...o.groups.flatMap((g) => g.bars.map((b) => b.value ?? 0))));
@@ -50,7 +60,7 @@ function groupedBars(o: GroupedBarsOptions): SafeHtml {
 
   const grid = ticks.map(
     (t) =>
-      html`<line x1="${left}" x2="${W - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/><text x="${left - 8}" y="${(y(t) + 4).toFixed(1)}" class="axis" text-anchor="end">${t}</text>`,
+      html`<line x1="${left}" x2="${W - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/><text x="${left - 8}" y="${(y(t) + 5).toFixed(1)}" class="axis" text-anchor="end">${t}</text>`,
   );
   const groups = o.groups.map((g, i) => {
     const cx = left + group * i + group / 2;
@@ -60,7 +70,7 @@ function groupedBars(o: GroupedBarsOptions): SafeHtml {
       if (b.value === undefined) return '';
       if (b.value === null) {
         // Written upwards in the bar's place: a withheld count has no height to draw.
-        const tx = (x + bar / 2 + 4).toFixed(1);
+        const tx = (x + bar / 2 + 5).toFixed(1);
         const ty = top + plotH - 4;
         return html`<text x="${tx}" y="${ty}" transform="rotate(-90 ${tx} ${ty})" class="axis withheld"><title>${b.title}</title>${o.nullText ?? ''}</text>`;
       }
@@ -69,16 +79,19 @@ function groupedBars(o: GroupedBarsOptions): SafeHtml {
     return html`<g>${bars.map(
       (b) => html`${b}
 `,
-    )}<text x="${cx.toFixed(1)}" y="${H - bottom + 18}" class="axis" text-anchor="middle">${g.label}</text></g>`;
+    )}<text x="${cx.toFixed(1)}" y="${H - bottom + 21}" class="axis" text-anchor="middle">${g.label}</text></g>`;
   });
 
-  return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="${o.id}-title ${o.id}-desc" preserveAspectRatio="xMidYMid meet">
+  return scrollBox(
+    o.title,
+    html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="${o.id}-title ${o.id}-desc" preserveAspectRatio="xMidYMid meet">
 <title id="${o.id}-title">${o.title}</title>
 <desc id="${o.id}-desc">${o.desc}</desc>
 ${grid}
 <line x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}" class="baseline"/>
 ${groups}
-</svg>`;
+</svg>`,
+  );
 }
 
 /** Sign-ups vs withdrawals per week as grouped bars. */
@@ -103,7 +116,7 @@ ${svg}
 <figcaption><span class="legend legend-in">Innmeldinger (samtykke gitt)</span> <span class="legend legend-out">Utmeldinger</span> <span class="muted">Ukenummer, norsk tid</span></figcaption>
 </figure>
 <details class="chart-data"><summary>Vis tallene</summary>
-<div class="table-wrap"><table><caption class="visually-hidden">Innmeldinger og utmeldinger per uke</caption>
+<div class="table-wrap" tabindex="0" role="region" aria-label="Tabell: Innmeldinger og utmeldinger per uke"><table><caption class="visually-hidden">Innmeldinger og utmeldinger per uke</caption>
 <thead><tr><th scope="col">Uke</th><th scope="col">Fra</th><th scope="col" class="num">Innmeldinger</th><th scope="col" class="num">Utmeldinger</th></tr></thead>
 <tbody>${weeks.map((w) => html`<tr><th scope="row">${w.week}</th><td>${w.weekStart.split('-').reverse().join('.')}</td><td class="num">${w.signups}</td><td class="num">${w.withdrawals}</td></tr>`)}</tbody>
 </table></div></details>`;
@@ -141,7 +154,7 @@ ${svg}
 <figcaption>${types.map((t) => html`<span class="legend legend-${t.className}">${t.label}</span> `)}</figcaption>
 </figure>
 <details class="chart-data"><summary>Vis tallene</summary>
-<div class="table-wrap"><table><caption class="visually-hidden">Klikk per blokktype</caption>
+<div class="table-wrap" tabindex="0" role="region" aria-label="Tabell: Klikk per blokktype"><table><caption class="visually-hidden">Klikk per blokktype</caption>
 <thead><tr><th scope="col">Nyhetsbrev</th>${types.map((t) => html`<th scope="col" class="num">${t.label}</th>`)}</tr></thead>
 <tbody>${campaigns.map((c) => html`<tr><th scope="row">${c.name}</th>${c.byType.map((t) => html`<td class="num">${cell(t.count)}</td>`)}</tr>`)}</tbody>
 </table></div></details>`;
@@ -161,10 +174,9 @@ export interface LinkClicks {
 
 /** Clicks per link (one per block) as horizontal bars; `null` is written out as `nullText`. */
 export function linkClicksChart(links: LinkClicks[], nullText: string): SafeHtml {
-  const W = 720;
-  const rowH = 46;
+  const rowH = 52;
   const left = 4;
-  const right = 72;
+  const right = 90;
   const plotW = W - left - right;
   const H = links.length * rowH + 6;
   const max = niceMax(Math.max(0, ...links.map((l) => l.count ?? 0)));
@@ -172,18 +184,21 @@ export function linkClicksChart(links: LinkClicks[], nullText: string): SafeHtml
     const y = i * rowH + 4;
     const w = l.count === null ? 0 : Math.max(2, (l.count / max) * plotW);
     const value = l.count === null ? nullText : String(l.count);
-    return html`<g><text x="${left}" y="${y + 13}" class="axis bar-label">${l.label} – «${l.detail}»</text>
-${l.count === null ? '' : html`<rect x="${left}" y="${y + 20}" width="${w.toFixed(1)}" height="18" class="${l.className}" rx="2"><title>${l.label}: ${value} klikk</title></rect>`}
-<text x="${(left + w + 8).toFixed(1)}" y="${y + 34}" class="axis${l.count === null ? ' withheld' : ''}">${value}</text></g>`;
+    return html`<g><text x="${left}" y="${y + 15}" class="axis bar-label">${l.label} – «${l.detail}»</text>
+${l.count === null ? '' : html`<rect x="${left}" y="${y + 24}" width="${w.toFixed(1)}" height="18" class="${l.className}" rx="2"><title>${l.label}: ${value} klikk</title></rect>`}
+<text x="${(left + w + 8).toFixed(1)}" y="${y + 39}" class="axis${l.count === null ? ' withheld' : ''}">${value}</text></g>`;
   });
   return html`<figure class="chart">
-<svg viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="link-clicks-title" preserveAspectRatio="xMidYMid meet">
+${scrollBox(
+  'Klikk per blokk',
+  html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="link-clicks-title" preserveAspectRatio="xMidYMid meet">
 <title id="link-clicks-title">Klikk per blokk</title>
 ${rows}
-</svg>
+</svg>`,
+)}
 </figure>
 <details class="chart-data"><summary>Vis tallene</summary>
-<div class="table-wrap"><table><caption class="visually-hidden">Klikk per blokk</caption>
+<div class="table-wrap" tabindex="0" role="region" aria-label="Tabell: Klikk per blokk"><table><caption class="visually-hidden">Klikk per blokk</caption>
 <thead><tr><th scope="col">Blokk</th><th scope="col">Knapp</th><th scope="col">Adresse</th><th scope="col" class="num">Klikk</th></tr></thead>
 <tbody>${links.map((l) => html`<tr><th scope="row">${l.label}</th><td>${l.detail}</td><td class="url">${l.url}</td><td class="num">${l.count === null ? nullText : l.count}</td></tr>`)}</tbody>
 </table></div></details>`;

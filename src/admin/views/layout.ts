@@ -6,7 +6,7 @@ import { ROLE_LABELS } from '../../presentation/labels';
 import { nbMessage } from '../../presentation/messages';
 import type { FieldError } from '../../errors';
 
-export type Section = 'dashboard' | 'campaigns' | 'members' | 'privacy' | 'webhooks' | null;
+export type Section = 'dashboard' | 'campaigns' | 'members' | 'imports' | 'privacy' | 'webhooks' | null;
 
 /** What every page needs to know about the request. */
 export interface PageContext {
@@ -34,6 +34,7 @@ function nav(ctx: PageContext): SafeHtml {
     ['dashboard', '/admin', 'Oversikt', true],
     ['campaigns', '/admin/campaigns', 'Nyhetsbrev', roleHasScope(user.role, 'campaigns')],
     ['members', '/admin/members', 'Medlemmer', roleHasScope(user.role, 'members:read')],
+    ['imports', '/admin/imports', 'Import', roleHasScope(user.role, 'admin')],
     ['privacy', '/admin/privacy', 'Personvern', roleHasScope(user.role, 'privacy')],
     ['webhooks', '/admin/webhooks', 'Webhooks', roleHasScope(user.role, 'admin')],
   ];
@@ -76,10 +77,14 @@ ${body}
 }
 
 /** Form error summary: every message, each linking to its field (GOV.UK pattern). */
-export function errorSummary(errors: FieldError[], fieldLabel: (path: string) => string | null): SafeHtml {
+export function errorSummary(
+  errors: FieldError[],
+  fieldLabel: (path: string) => string | null,
+  heading = 'Noe må rettes før det kan lagres',
+): SafeHtml {
   if (errors.length === 0) return html``;
   return html`<div class="error-summary" role="alert" tabindex="-1" id="feil">
-<h2>Noe må rettes før det kan lagres</h2>
+<h2>${heading}</h2>
 <ul>${errors.map((e) => {
     const label = fieldLabel(e.path);
     return html`<li><a href="#${fieldId(e.path)}">${label ? `${label}: ` : ''}${nbMessage(e.message)}</a></li>`;

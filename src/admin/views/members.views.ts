@@ -10,9 +10,11 @@ import {
 } from '../../presentation/labels';
 import { nbMessage } from '../../presentation/messages';
 import { formatShort } from '../../presentation/oslo-time';
-import { badge, csrfField, field, page, selectField, type PageContext } from './layout';
+import { SEARCH_COUNT_CAP } from '../../members/member-search';
+import { badge, csrfField, field, formatCount, page, selectField, type PageContext } from './layout';
 
 export interface MemberFilters {
+  q: string;
   email: string;
   status: string;
   source: string;
@@ -34,6 +36,8 @@ export function memberListPage(
     filters: MemberFilters;
     items: MemberView[];
     nextCursor: string | null;
+    /** Hits for a search or filter, counted up to SEARCH_COUNT_CAP; null for the whole list. */
+    total: number | null;
     paged: boolean;
     errors: FieldError[];
   },
@@ -54,7 +58,8 @@ export function memberListPage(
     'Medlemmer',
     html`<div class="page-head"><h1>Medlemmer</h1></div>
 <form method="get" action="/admin/members" class="card filters" role="search" aria-label="Finn medlemmer" novalidate>
-${field({ name: 'email', label: 'E-postadresse', value: d.filters.email, type: 'email', hint: 'Hele adressen.', errors: errs.get('email'), autocomplete: 'off' })}
+${field({ name: 'q', label: 'Navn eller e-postadresse', value: d.filters.q, type: 'search', hint: 'Begynnelsen av ord i navnet eller adressen holder, f.eks. «odeg» eller «kari nord». Store og små bokstaver, æ, ø og å spiller ingen rolle.', errors: errs.get('q'), autocomplete: 'off' })}
+${d.filters.email ? field({ name: 'email', label: 'Hele e-postadressen', value: d.filters.email, type: 'email', errors: errs.get('email'), autocomplete: 'off' }) : ''}
 ${selectField({ name: 'status', label: 'Status', value: d.filters.status, options: [['', 'Alle'], ...MEMBER_STATUSES.map((s): [string, string] => [s, MEMBER_STATUS_LABELS[s]])] })}
 ${selectField({ name: 'source', label: 'Kilde', value: d.filters.source, options: [['', 'Alle'], ...SOURCES.map((s): [string, string] => [s, SOURCE_LABELS[s]])] })}
 ${field({ name: 'partnerId', label: 'Salong-ID', value: d.filters.partnerId, errors: errs.get('partnerId') })}
@@ -62,9 +67,10 @@ ${field({ name: 'partnerId', label: 'Salong-ID', value: d.filters.partnerId, err
 </form>
 ${d.errors.length ? html`<div class="error-summary" role="alert"><ul>${d.errors.map((e) => html`<li>${nbMessage(e.message)}</li>`)}</ul></div>` : ''}
 <section class="card flush" aria-labelledby="h-results"><h2 id="h-results" class="visually-hidden">Treff</h2>
+${d.total !== null && !d.errors.length ? html`<p class="pad result-count" role="status" id="treff">${hitCount(d.total)}</p>` : ''}
 ${
   d.items.length
-    ? html`<div class="table-wrap"><table class="data">
+    ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="Tabell: Medlemmer"><table class="data">
 <thead><tr><th scope="col">E-post</th><th scope="col">Navn</th><th scope="col">Status</th><th scope="col">Kilde</th><th scope="col">Salong</th><th scope="col">Registrert</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
     : html`<p class="empty">${filtered ? 'Ingen medlemmer passer til søket.' : 'Ingen medlemmer ennå.'}</p>`
@@ -73,6 +79,11 @@ ${
 <p class="pager">${d.paged ? html`<a href="/admin/members?${query(d.filters)}">← Første side</a>` : ''}${d.nextCursor ? html`<a href="/admin/members?${query(d.filters, d.nextCursor)}">Neste side →</a>` : ''}</p>`,
     { wide: true },
   );
+}
+
+function hitCount(n: number): string {
+  if (n > SEARCH_COUNT_CAP) return `Over ${formatCount(SEARCH_COUNT_CAP)} treff`;
+  return n === 0 ? 'Ingen treff' : `${formatCount(n)} treff`;
 }
 
 export function memberPage(
@@ -111,7 +122,7 @@ ${d.canPrivacy ? privacyActions(ctx, m) : ''}
 </div>
 <section class="card" aria-labelledby="h-history"><h2 id="h-history">Samtykkehistorikk</h2>
 <p class="muted small">Hver innmelding, bekreftelse, utmelding og begrensning, eldst først. Ingen IP-adresser lagres.</p>
-<div class="table-wrap"><table class="data">
+<div class="table-wrap" tabindex="0" role="region" aria-label="Tabell: Samtykkehistorikk"><table class="data">
 <thead><tr><th scope="col">Tid</th><th scope="col">Hendelse</th><th scope="col">Kilde</th><th scope="col">Samtykketekst</th><th scope="col">Kanal</th></tr></thead>
 <tbody>${events}</tbody></table></div></section>`,
     { wide: true },
@@ -131,6 +142,12 @@ ${
 <input type="hidden" name="restricted" value="${restricted ? 'false' : 'true'}">
 <button type="submit" class="button secondary">${restricted ? 'Opphev begrensning' : 'Begrens behandling'}</button>
 <p class="hint">${restricted ? 'Medlemmet får nyhetsbrev igjen hvis det var aktivt før.' : 'Medlemmet beholdes, men får ingen e-post og endres ikke av nye innmeldinger (art. 18).'}</p></form>`
+    : ''
+}
+${
+  m.email
+    ? html`<div><a class="button secondary" href="/admin/privacy/members/${m.id}/rectify">Rett opplysninger …</a>
+<p class="hint">Navn, telefon og salong, når medlemmet ber om det (retting).</p></div>`
     : ''
 }
 <div><a class="button danger-outline" href="/admin/privacy/members/${m.id}/erase">Slett medlemmet …</a>

@@ -64,7 +64,7 @@ ${
 <section class="card flush" aria-labelledby="h-list"><h2 id="h-list" class="pad">Mottakere <span class="count">${d.items.length}</span></h2>
 ${
   d.items.length
-    ? html`<div class="table-wrap"><table class="data"><thead><tr><th scope="col">Adresse</th><th scope="col">Hendelser</th><th scope="col">Tilstand</th><th scope="col">Siste forsøk</th><th scope="col">Venter</th><th scope="col"><span class="visually-hidden">Handlinger</span></th></tr></thead>
+    ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="Tabell: Mottakere"><table class="data"><thead><tr><th scope="col">Adresse</th><th scope="col">Hendelser</th><th scope="col">Tilstand</th><th scope="col">Siste forsøk</th><th scope="col">Venter</th><th scope="col"><span class="visually-hidden">Handlinger</span></th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
     : html`<p class="pad muted">Ingen mottakere ennå.</p>`
 }
