@@ -43,8 +43,11 @@ import { startSmtpSink } from './support/smtp-sink';
  */
 
 const SAMPLE_MS = 100;
-/** How long the worker process idles after its first heartbeat before its RSS is taken as the baseline. */
-const SETTLE_MS = 5_000;
+/**
+ * How long the worker process idles after its first heartbeat before its RSS is taken as its
+ * idle figure: V8 gives back the young generation that start-up grew only after some idle time.
+ */
+const SETTLE_MS = 30_000;
 
 /** A full GC on demand, to tell retained memory from garbage V8 has not collected yet. */
 function fullGc(): void {
