@@ -270,9 +270,10 @@ describe.each(databaseKinds())('webhooks on %s', (kind) => {
       Array.from({ length: 30 }, () => request(t.app).post('/v1/members').set(app()).send(buildSignUp())),
     );
     // A timeout would make a retry (a second delivery that is allowed); here every answer is a 200,
-    // so a long timeout leaves only the question asked: does a claimed event go out twice at once?
-    const d1 = dispatcher({}, 10_000);
-    const d2 = dispatcher({}, 10_000);
+    // so a long timeout (and a lease that outlasts it) leaves only the question asked: does a
+    // claimed event go out twice at once?
+    const d1 = dispatcher({ leaseMs: 30_000 }, 10_000);
+    const d2 = dispatcher({ leaseMs: 30_000 }, 10_000);
     await Promise.all([
       runUntil(d1, () => rx.received.length >= 30),
       runUntil(d2, () => rx.received.length >= 30),
