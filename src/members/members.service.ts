@@ -15,7 +15,7 @@ import { placeholders } from '../db/sql';
 import { searchTokens } from '../db/search-tokens';
 import { searchMemberIds } from './member-search';
 import { fillTemplate, readTemplate } from '../templates';
-import { MemberEntity, type Member } from './member.entity';
+import { MemberEntity, type Member, type MemberStatus, type Source } from './member.entity';
 import { ConsentEventEntity, type ConsentEvent, type ConsentEventType } from './consent-event.entity';
 import type { ConsentTexts } from './consent-texts';
 import type { Suppression } from './suppression';
@@ -84,6 +84,50 @@ export const CONFIRMATION_QUOTA: MailQuota = { windowMs: 24 * 3600 * 1000, perWi
 /** Confirming a new address after rectification: a typo fixed twice in a day still gets its mail. */
 export const ADDRESS_CONFIRMATION_QUOTA: MailQuota = { windowMs: 24 * 3600 * 1000, perWindow: 3, total: 10 };
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+// Raw SQL: every bounce report locks, updates and logs (#16); TypeORM's overhead there outweighed the I/O.
+const MEMBER_COLUMN_OF: Record<keyof Member, string> = {
+  id: 'id',
+  email: 'email',
+  firstName: 'first_name',
+  lastName: 'last_name',
+  phone: 'phone',
+  source: 'source',
+  sourceVersion: 'source_version',
+  externalId: 'external_id',
+  partnerId: 'partner_id',
+  status: 'status',
+  statusBeforeRestriction: 'status_before_restriction',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  confirmedAt: 'confirmed_at',
+  leftAt: 'left_at',
+};
+const MEMBER_COLUMNS = Object.values(MEMBER_COLUMN_OF).join(', ');
+
+const toDbValue = (v: unknown) => (v instanceof Date ? toDbTime(v) : (v ?? null));
+const stringOrNull = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+/** A `members` row read by raw SQL, as TypeORM hydrates it. */
+function memberOfRow(r: Record<string, unknown>): Member {
+  return {
+    id: Number(r.id),
+    email: stringOrNull(r.email),
+    firstName: stringOrNull(r.first_name),
+    lastName: stringOrNull(r.last_name),
+    phone: stringOrNull(r.phone),
+    source: String(r.source) as Source,
+    sourceVersion: stringOrNull(r.source_version),
+    externalId: stringOrNull(r.external_id),
+    partnerId: stringOrNull(r.partner_id),
+    status: String(r.status) as MemberStatus,
+    statusBeforeRestriction: stringOrNull(r.status_before_restriction) as MemberStatus | null,
+    createdAt: fromDbTime(r.created_at)!,
+    updatedAt: fromDbTime(r.updated_at)!,
+    confirmedAt: fromDbTime(r.confirmed_at),
+    leftAt: fromDbTime(r.left_at),
+  };
+}
 
 /** One row of a CSV import, checked by the imports room; the address normalised as a sign-up's. */
 export interface ImportMemberRow {
@@ -277,18 +321,24 @@ export class MembersService {
     type: ConsentEventType,
     fields: Partial<Omit<ConsentEvent, 'id' | 'memberId' | 'type' | 'occurredAt'>> = {},
   ): Promise<void> {
-    await manager.getRepository(ConsentEventEntity).insert({
-      memberId,
-      type,
-      occurredAt: this.clock(),
-      source: fields.source ?? null,
-      sourceVersion: fields.sourceVersion ?? null,
-      textVersion: fields.textVersion ?? null,
-      textSha256: fields.textSha256 ?? null,
-      channel: fields.channel ?? null,
-      givenAt: fields.givenAt ?? null,
-      code: fields.code ?? null,
-    });
+    await execute(
+      manager,
+      `INSERT INTO consent_events (member_id, type, occurred_at, source, source_version, text_version,
+         text_sha256, channel, given_at, code)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        memberId,
+        type,
+        toDbTime(this.clock()),
+        fields.source ?? null,
+        fields.sourceVersion ?? null,
+        fields.textVersion ?? null,
+        fields.textSha256 ?? null,
+        fields.channel ?? null,
+        toDbValue(fields.givenAt),
+        fields.code ?? null,
+      ],
+    );
   }
 
   /**
@@ -475,7 +525,7 @@ export class MembersService {
     else if (m.status === 'restricted' && m.statusBeforeRestriction !== 'bounced')
       changes = { statusBeforeRestriction: 'bounced', updatedAt: now };
     if (!changes) return false;
-    await this.repo(manager).update({ id }, changes);
+    await this.updateMember(manager, id, changes);
     await this.appendEvent(manager, id, 'bounced', { code });
     await this.emit(manager, 'member.bounced', { ...m, ...changes });
     this.logger.info({ memberId: id, code }, 'member bounced');
@@ -847,9 +897,21 @@ export class MembersService {
 
   /** Row lock on MySQL; SQLite serialises writers anyway. */
   async lockMember(manager: EntityManager, id: number): Promise<Member | null> {
-    const qb = this.repo(manager).createQueryBuilder('m').where('m.id = :id', { id });
-    if (this.ds.options.type === 'mysql') qb.setLock('pessimistic_write');
-    return qb.getOne();
+    const forUpdate = this.ds.options.type === 'mysql' ? ' FOR UPDATE' : '';
+    const res = await execute(manager, `SELECT ${MEMBER_COLUMNS} FROM members WHERE id = ?${forUpdate}`, [
+      id,
+    ]);
+    return res.records.length > 0 ? memberOfRow(res.records[0]) : null;
+  }
+
+  /** UPDATE of the given fields of one member, by raw SQL (see MEMBER_COLUMN_OF). */
+  private async updateMember(manager: EntityManager, id: number, changes: Partial<Member>): Promise<void> {
+    const fields = Object.keys(changes) as Array<keyof Member>;
+    await execute(
+      manager,
+      `UPDATE members SET ${fields.map((f) => `${MEMBER_COLUMN_OF[f]} = ?`).join(', ')} WHERE id = ?`,
+      [...fields.map((f) => toDbValue(changes[f])), id],
+    );
   }
 
   get participantsList(): readonly MemberDataParticipant[] {
