@@ -1,11 +1,10 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { describeIfChromium, launchChromium, listenLocal } from '../support/browser';
 import { buildSignUp, linkIn, startTestApp, TEST_PUBLIC_URL, type TestApp } from '../support/test-app';
 import { buildCampaign } from '../support/factories';
 import {
@@ -33,9 +32,6 @@ import { login, staffUser } from './helpers';
  * phone checks (nothing wider than the screen, tables that say they scroll, chart text that can be
  * read, the page colour down to the bottom) and the newsletter's colour contrast, computed.
  */
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const describeIfChromium = fs.existsSync(CHROMIUM) || process.env.CI === 'true' ? describe : describe.skip;
 
 const WIDTHS = [1440, 390] as const;
 const HEIGHT = { 1440: 900, 390: 844 } as const;
@@ -73,21 +69,8 @@ describeIfChromium('accessibility of the admin, the public pages and the newslet
 
   beforeAll(async () => {
     t = await startTestApp('sqlite');
-    server = http.createServer(t.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    ({ server, base } = await listenLocal(t.app));
+    browser = await launchChromium();
     const admin = await staffUser(t, 'admin', 'ingrid.admin@cosmenor.no');
     staffCookie = (await login(t, admin)).cookie.slice('kk_staff='.length);
     seeded = await seed();

@@ -1,8 +1,7 @@
 /// <reference lib="dom" />
-import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { describeIfChromium, launchChromium, listenLocal } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createActiveMembers, newsletterCounts } from '../support/club';
 import { createDeliveryWorker } from '../../src/jobs';
@@ -15,10 +14,7 @@ import { PASSWORD, staffUser } from './helpers';
  * integration suite covers MariaDB.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SUBJECT = 'Julekalender hos Sothys';
-
-const describeIfChromium = fs.existsSync(CHROMIUM) || process.env.CI === 'true' ? describe : describe.skip;
 
 describeIfChromium('admin web UI in Chromium', () => {
   let t: TestApp;
@@ -35,21 +31,8 @@ describeIfChromium('admin web UI in Chromium', () => {
       jobs: [createDeliveryWorker(t.c, { housekeepingMs: 100, concurrency: 1 })],
     });
     worker.start();
-    server = http.createServer(t.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    ({ server, base } = await listenLocal(t.app));
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,8 +1,7 @@
 /// <reference lib="dom" />
-import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Dialog, type Locator, type Page } from 'playwright-core';
+import { type Browser, type Dialog, type Locator, type Page } from 'playwright-core';
+import { describeIfChromium, launchChromium, listenLocal } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createCampaign, waitUntil } from '../support/club';
 import { PASSWORD, staffUser } from './helpers';
@@ -14,9 +13,6 @@ import { PASSWORD, staffUser } from './helpers';
  * hidden under the sticky button bar. Set up as test/admin/admin.e2e.test.ts.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const describeIfChromium = fs.existsSync(CHROMIUM) || process.env.CI === 'true' ? describe : describe.skip;
-
 describeIfChromium('campaign editor in Chromium', () => {
   let t: TestApp;
   let server: http.Server;
@@ -27,21 +23,8 @@ describeIfChromium('campaign editor in Chromium', () => {
 
   beforeAll(async () => {
     t = await startTestApp('sqlite', { env: { DOUBLE_OPT_IN: 'false' } });
-    server = http.createServer(t.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    ({ server, base } = await listenLocal(t.app));
+    browser = await launchChromium();
     staffEmail = await staffUser(t, 'marketing', 'eva.redaktor@cosmenor.no');
   });
 

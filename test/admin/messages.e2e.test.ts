@@ -1,8 +1,7 @@
 /// <reference lib="dom" />
-import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { describeIfChromium, launchChromium, listenLocal } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createActiveMembers } from '../support/club';
 import { PASSWORD, staffUser } from './helpers';
@@ -13,9 +12,6 @@ import { PASSWORD, staffUser } from './helpers';
  * type it, and reads each page the way a person does (its visible text): errors must be shown, and
  * none of them in English.
  */
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const describeIfChromium = fs.existsSync(CHROMIUM) || process.env.CI === 'true' ? describe : describe.skip;
 
 /** Words of zod's and the API's English that must never reach a person. */
 const ENGLISH =
@@ -31,19 +27,8 @@ describeIfChromium('messages in the admin and on the public pages, in Chromium',
 
   beforeAll(async () => {
     t = await startTestApp('sqlite', { env: { DOUBLE_OPT_IN: 'false' } });
-    server = http.createServer(t.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    ({ server, base } = await listenLocal(t.app));
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   });
   afterAll(async () => {

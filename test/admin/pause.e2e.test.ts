@@ -1,8 +1,7 @@
 /// <reference lib="dom" />
-import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { describeIfChromium, launchChromium, listenLocal } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { campaignAction, createCampaign, insertActiveMembers, waitUntil } from '../support/club';
 import { createDeliveryWorker } from '../../src/jobs';
@@ -15,13 +14,10 @@ import { PASSWORD, staffUser } from './helpers';
  * its mails reach the relay; the texts and counts follow the real state as it changes.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const MEMBERS = 16;
 const SEND_RATE = 3;
 /** At SEND_RATE 3 the old worker sent 6 or 7 more in this time after a pause. */
 const WATCH_MS = 2500;
-
-const describeIfChromium = fs.existsSync(CHROMIUM) || process.env.CI === 'true' ? describe : describe.skip;
 
 describeIfChromium('pause and cancel in the admin UI (Chromium)', () => {
   let t: TestApp;
@@ -38,21 +34,8 @@ describeIfChromium('pause and cancel in the admin UI (Chromium)', () => {
       jobs: [createDeliveryWorker(t.c, { housekeepingMs: 100 })],
     });
     worker.start();
-    server = http.createServer(t.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    ({ server, base } = await listenLocal(t.app));
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
