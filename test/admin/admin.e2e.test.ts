@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import http from 'node:http';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { describeIfChromium, launchChromium, listenLocal } from '../support/browser';
+import { type Browser, type Page } from 'playwright-core';
+import { describeIfChromium, launchChromium, listenLocal, watchedPage } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createActiveMembers, newsletterCounts } from '../support/club';
 import { createDeliveryWorker } from '../../src/jobs';
@@ -42,22 +42,8 @@ describeIfChromium('admin web UI in Chromium', () => {
     await t?.close();
   });
 
-  async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    // Everything the UI needs comes from the service itself; anything else would be a CDN leak.
-    await context.route('**/*', (route) => {
-      if (route.request().url().startsWith(base)) return route.continue();
-      problems.push(`external request: ${route.request().url()}`);
-      return route.abort();
-    });
-    const page = await context.newPage();
-    // A CSP violation or a script error shows up here.
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    return { context, page };
-  }
+  // Everything the UI needs comes from the service itself; a CSP violation or a script error is a problem.
+  const newPage = () => watchedPage(browser, base, problems);
 
   async function logIn(page: Page, email: string): Promise<void> {
     await page.goto(`${base}/admin`);

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import http from 'node:http';
 import { type Browser, type Dialog, type Locator, type Page } from 'playwright-core';
-import { describeIfChromium, launchChromium, listenLocal } from '../support/browser';
+import { describeIfChromium, launchChromium, listenLocal, watchedPage } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createCampaign, waitUntil } from '../support/club';
 import { PASSWORD, staffUser } from './helpers';
@@ -41,17 +41,7 @@ describeIfChromium('campaign editor in Chromium', () => {
   });
 
   async function loggedInPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    await context.route('**/*', (route) => {
-      if (route.request().url().startsWith(base)) return route.continue();
-      problems.push(`external request: ${route.request().url()}`);
-      return route.abort();
-    });
-    const page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    const { page } = await watchedPage(browser, base, problems, { width: 1440, height: 900 });
     await page.goto(`${base}/admin/login`);
     await page.getByLabel('E-postadresse').fill(staffEmail);
     await page.getByLabel('Passord').fill(PASSWORD);

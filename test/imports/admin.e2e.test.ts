@@ -4,7 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { type Browser } from 'playwright-core';
-import { describeIfChromium, launchChromium, listenLocal } from '../support/browser';
+import { describeIfChromium, launchChromium, listenLocal, watchedPage } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { PASSWORD, staffUser } from '../admin/helpers';
 import { formatCount } from '../../src/admin/views/layout';
@@ -51,17 +51,7 @@ describeIfChromium('admin Import page in Chromium', () => {
     const file = path.join(dir, 'medlemmer.csv');
     fs.writeFileSync(file, '\ufeff' + csv(rows));
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.route('**/*', (route) => {
-      if (route.request().url().startsWith(base)) return route.continue();
-      problems.push(`external request: ${route.request().url()}`);
-      return route.abort();
-    });
-    const page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    const { context, page } = await watchedPage(browser, base, problems);
 
     await page.goto(`${base}/admin/login`);
     await page.getByLabel('E-postadresse').fill(email);
