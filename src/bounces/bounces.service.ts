@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics';
 import { redactAddresses } from '../logger';
 import { execute, insertIgnore, placeholders } from '../db/sql';
 import { fromDbTime, toDbTime, type Clock } from '../db/time';
-import { retryOnDeadlock } from '../db/errors';
+import { isConnectionError, retryOnDeadlock } from '../db/errors';
 import { addressFingerprint, type ParsedTag, type VerpTags } from '../mail/verp';
 import type { Member } from '../members/member.entity';
 import type { MemberDataParticipant, MembersService } from '../members/members.service';
@@ -34,6 +34,35 @@ interface Target {
   key(email: string): string;
 }
 
+type Effect = 'bounced' | 'deleted' | 'left' | 'none';
+interface Result {
+  outcome: ApplyOutcome;
+  effect: Effect;
+}
+const UNMATCHED: Result = { outcome: 'unmatched', effect: 'none' };
+const DUPLICATE: Result = { outcome: 'duplicate', effect: 'none' };
+const APPLIED_NONE: Result = { outcome: 'applied', effect: 'none' };
+const APPLIED_BOUNCED: Result = { outcome: 'applied', effect: 'bounced' };
+
+/** A matched report, ready for its transaction. */
+interface Pending {
+  target: Target;
+  report: BounceReport;
+  /** For a soft bounce: the member's recent newsletters (the streak is counted on them). */
+  recent: LedgerRow[];
+}
+interface Queued extends Pending {
+  resolve(result: Result): void;
+  reject(err: unknown): void;
+}
+
+/** Reports per transaction at most (and reports of one provider batch matched at once). */
+const MAX_BATCH = 100;
+/**
+ * Transactions applying reports at once. They cannot deadlock each other: each locks its members
+ * in id order before the event sequence, like every other change.
+ */
+const BATCHES_AT_ONCE = 2;
 const DAY_MS = 24 * 3600 * 1000;
 /** Soft bounces on this many different campaigns within SOFT_WINDOW_MS, no delivery between → bounced. */
 const SOFT_CAMPAIGNS = 3;
@@ -70,6 +99,9 @@ export class BouncesService {
   private readonly guarding = new Map<number, { again: boolean; done: Promise<void> }>();
   /** Campaigns sent or cancelled: they never send again, so their reports need no rate check. */
   private readonly finished = new Set<number>();
+  /** Matched reports waiting for the next transaction, and whether one is running. */
+  private queue: Queued[] = [];
+  private flushing = 0;
 
   constructor(deps: {
     dataSource: DataSource;
@@ -98,8 +130,49 @@ export class BouncesService {
 
   /** Applies one report at most once. `unmatched`: not about a message of ours (or forged); nothing changed. */
   async apply(report: BounceReport): Promise<ApplyOutcome> {
+    return (await this.applyAll([report]))[0];
+  }
+
+  /**
+   * Applies several reports (a provider's batch), each at most once, in their order. Reports being
+   * applied at the same time, from here or from other connections, share their reads and their
+   * transactions (see `flush`).
+   */
+  async applyAll(reports: BounceReport[]): Promise<ApplyOutcome[]> {
+    const outcomes: ApplyOutcome[] = [];
+    for (let i = 0; i < reports.length; i += MAX_BATCH) {
+      const chunk = reports.slice(i, i + MAX_BATCH);
+      // Matched together (their ledger reads are shared), then queued in the order given.
+      const prepared = await Promise.all(chunk.map((r) => this.prepare(r)));
+      // Every report's transaction is over before this answers, those that failed included.
+      const settled = await Promise.allSettled(
+        prepared.map((p) => (p ? this.enqueue(p) : Promise.resolve(UNMATCHED))),
+      );
+      for (let j = 0; j < chunk.length; j++) {
+        const s = settled[j];
+        if (s.status === 'fulfilled') outcomes.push(await this.settle(chunk[j], prepared[j], s.value));
+      }
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
+    return outcomes;
+  }
+
+  /** What a report is about, read before any transaction; null when it is not about a message of ours. */
+  private async prepare(report: BounceReport): Promise<Pending | null> {
     const target = await this.match(report);
-    if (!target) {
+    if (!target) return null;
+    // Read before the transaction: on SQLite a read outside it would wait for the transaction's own lock.
+    const recent =
+      report.kind === 'soft' && target.deliveryId !== null
+        ? await this.delivery.sentTo(target.memberId, new Date(this.clock().getTime() - SOFT_WINDOW_MS))
+        : [];
+    return { target, report, recent };
+  }
+
+  /** After the commit: metrics, the log line, and what follows a leave, an erasure or a hard bounce. */
+  private async settle(report: BounceReport, pending: Pending | null, result: Result): Promise<ApplyOutcome> {
+    if (!pending) {
       this.metrics.reportIgnored(report.source, 'unmatched');
       this.logger.info(
         { source: report.source, kind: report.kind },
@@ -107,25 +180,11 @@ export class BouncesService {
       );
       return 'unmatched';
     }
-    // Read before the transaction: on SQLite a read outside it would wait for the transaction's own lock.
-    const recent =
-      report.kind === 'soft' && target.deliveryId !== null
-        ? await this.delivery.sentTo(target.memberId, new Date(this.clock().getTime() - SOFT_WINDOW_MS))
-        : [];
-    const result = await retryOnDeadlock(() =>
-      this.ds.transaction(async (m) => {
-        const member = await this.members.lockMember(m, target.memberId);
-        if (!member?.email || !target.fits(member.email))
-          return { outcome: 'unmatched' as const, effect: 'none' };
-        if (!(await this.record(m, target.key(member.email), target, report)))
-          return { outcome: 'duplicate' as const, effect: 'none' };
-        return { outcome: 'applied' as const, effect: await this.act(m, member, target, report, recent) };
-      }),
-    );
     if (result.outcome !== 'applied') {
       this.metrics.reportIgnored(report.source, result.outcome);
       return result.outcome;
     }
+    const { target } = pending;
     this.metrics.reportApplied(report.kind, report.source);
     this.logger.info(
       {
@@ -142,6 +201,104 @@ export class BouncesService {
     if (result.effect === 'deleted') await this.privacy.afterErasure(target.memberId, 'bounce');
     if (target.campaignId !== null && report.kind !== 'soft') await this.guard(target.campaignId);
     return 'applied';
+  }
+
+  // ---- one transaction for the reports that arrive together ----
+
+  /**
+   * Queues a matched report for the next transaction. Up to BATCHES_AT_ONCE transactions run at a
+   * time, each taking the reports queued when it starts (up to MAX_BATCH): a report arriving in a
+   * quiet moment goes at once, and under load a report costs a share of a transaction and its
+   * commit, while the next batch's member locks and writes overlap the previous one's commit.
+   */
+  private enqueue(pending: Pending): Promise<Result> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ...pending, resolve, reject });
+      if (this.flushing >= BATCHES_AT_ONCE) return;
+      this.flushing++;
+      setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queue.length > 0) await this.applyBatch(this.queue.splice(0, MAX_BATCH));
+    } finally {
+      this.flushing--;
+    }
+  }
+
+  /**
+   * One transaction for the batch. If it fails for any reason but a lost database, each report is
+   * tried again in a transaction of its own, so one report's failure is its own.
+   */
+  private async applyBatch(batch: Queued[]): Promise<void> {
+    try {
+      const results = await retryOnDeadlock(() => this.ds.transaction((m) => this.applyIn(m, batch)));
+      batch.forEach((q, i) => q.resolve(results[i]));
+    } catch (err) {
+      if (batch.length === 1 || isConnectionError(err)) {
+        for (const q of batch) q.reject(err);
+        return;
+      }
+      for (const q of batch) await this.applyBatch([q]);
+    }
+  }
+
+  /**
+   * The members are locked first, all at once and in id order, before anything else (the event
+   * sequence above all), as every single-member change locks its member first: batches and single
+   * changes take their locks in the same order. The usual report, a hard bounce of a member met
+   * once in the batch, is applied together with the others like it: one statement per table for
+   * all of them. The rest (complaints, soft bounces, a sign-up's failed confirmation, a member
+   * met more than once) follow one by one, in the order they arrived.
+   */
+  private async applyIn(m: EntityManager, batch: Pending[]): Promise<Result[]> {
+    const locked = await this.members.lockMembers(
+      m,
+      batch.map((p) => p.target.memberId),
+    );
+    const times = new Map<number, number>();
+    for (const p of batch) times.set(p.target.memberId, (times.get(p.target.memberId) ?? 0) + 1);
+    const results: Result[] = batch.map(() => UNMATCHED);
+    const together: Array<{ i: number; member: Member; key: string }> = [];
+    const alone: number[] = [];
+    batch.forEach(({ target, report }, i) => {
+      const member = locked.get(target.memberId);
+      if (times.get(target.memberId)! > 1) alone.push(i);
+      else if (!member?.email || !target.fits(member.email)) results[i] = UNMATCHED;
+      else if (report.kind !== 'hard' || (member.status === 'pending' && member.confirmedAt === null))
+        alone.push(i);
+      else together.push({ i, member, key: target.key(member.email) });
+    });
+
+    if (together.length > 0) {
+      const fresh = await this.record(
+        m,
+        together.map(({ i, key }) => ({ key, target: batch[i].target, report: batch[i].report })),
+      );
+      const applied = together.filter((_, j) => fresh[j]);
+      const bounced = await this.members.markBouncedMany(
+        m,
+        applied.map(({ i, member }) => ({ member, code: batch[i].report.statusCode })),
+      );
+      together.forEach(({ i }, j) => (results[i] = fresh[j] ? APPLIED_NONE : DUPLICATE));
+      applied.forEach(({ i }, j) => (results[i] = bounced[j] ? APPLIED_BOUNCED : APPLIED_NONE));
+    }
+
+    const seen = new Set<number>();
+    for (const i of alone) {
+      const { target, report, recent } = batch[i];
+      const id = target.memberId;
+      // A member met again is read again: the report before may have changed them.
+      const member = seen.has(id) ? await this.members.lockMember(m, id) : (locked.get(id) ?? null);
+      seen.add(id);
+      if (!member?.email || !target.fits(member.email)) results[i] = UNMATCHED;
+      else if (!(await this.record(m, [{ key: target.key(member.email), target, report }]))[0])
+        results[i] = DUPLICATE;
+      else results[i] = { outcome: 'applied', effect: await this.act(m, member, target, report, recent) };
+    }
+    return results;
   }
 
   /** Hard bounces and complaints of one campaign (its stats), or of its messages sent since `since` (the guardrail). */
@@ -272,20 +429,33 @@ export class BouncesService {
   // ---- applying ----
 
   /**
-   * The once: one row per message and kind, its primary key; false when it is there already. A
-   * duplicate leaves no trace (no auto-increment value used up either).
+   * The once: one row per message and kind, its primary key; false for a report whose row is there
+   * already. A duplicate leaves no trace (no auto-increment value used up either). Several reports
+   * (different messages) are recorded with one read of the rows there and one multi-row INSERT;
+   * that read is stable, as every report of a message is recorded under its member's row lock.
    */
   private async record(
     m: EntityManager,
-    key: string,
-    target: Target,
-    report: BounceReport,
-  ): Promise<boolean> {
+    items: Array<{ key: string; target: Target; report: BounceReport }>,
+  ): Promise<boolean[]> {
+    let fresh = items.map(() => true);
+    if (items.length > 1) {
+      const res = await execute(
+        m,
+        `SELECT message_key, kind FROM bounce_reports WHERE message_key IN (${placeholders(items.length)})`,
+        items.map((x) => x.key),
+      );
+      const there = new Set(res.records.map((r) => `${String(r.message_key)} ${String(r.kind)}`));
+      fresh = items.map((x) => !there.has(`${x.key} ${x.report.kind}`));
+    }
+    const rows = items.filter((_, i) => fresh[i]);
+    if (rows.length === 0) return fresh;
+    const now = toDbTime(this.clock());
     const res = await execute(
       m,
       `${this.insertIgnore} INTO bounce_reports (message_key, kind, source, campaign_id, delivery_id, member_id, sent_at, status_code, diagnostic, occurred_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
+       VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      rows.flatMap(({ key, target, report }) => [
         key,
         report.kind,
         report.source,
@@ -298,10 +468,15 @@ export class BouncesService {
         report.diagnostic
           ? redactAddresses(report.diagnostic).replace(/\s+/g, ' ').trim().slice(0, 500)
           : null,
-        toDbTime(this.clock()),
-      ],
+        now,
+      ]),
     );
-    return res.affected === 1;
+    if (items.length === 1) return [res.affected === 1];
+    if (res.affected !== rows.length)
+      throw new Error(
+        `bounce reports: ${res.affected} of ${rows.length} recorded under their members' locks`,
+      );
+    return fresh;
   }
 
   private async act(
@@ -310,7 +485,7 @@ export class BouncesService {
     target: Target,
     report: BounceReport,
     recent: LedgerRow[],
-  ): Promise<'bounced' | 'deleted' | 'left' | 'none'> {
+  ): Promise<Effect> {
     if (report.kind === 'complaint')
       return (await this.members.leaveIn(m, member.id, 'complaint')) ? 'left' : 'none';
     if (report.kind === 'hard') {

@@ -69,8 +69,8 @@ export function bounceWebhookRoutes(deps: {
           deps.logger.warn({ provider: name, reason: verdict.reason }, 'webhook refused');
           return void res.status(401).json({ error: 'unauthorized' });
         }
-        let applied = 0;
-        for (const report of verdict.reports) if ((await deps.bounces.apply(report)) === 'applied') applied++;
+        const outcomes = await deps.bounces.applyAll(verdict.reports);
+        const applied = outcomes.filter((o) => o === 'applied').length;
         verdict.done?.();
         res.status(200).json({ received: verdict.reports.length, applied });
       }),

@@ -11,7 +11,7 @@ export async function execute(
   on: DataSource | EntityManager,
   sql: string,
   params: unknown[] = [],
-): Promise<{ affected: number; records: Record<string, unknown>[] }> {
+): Promise<{ affected: number; records: Record<string, unknown>[]; insertId?: number }> {
   const manager = on instanceof DataSource ? on.manager : on;
   if (
     !manager.queryRunner &&
@@ -24,7 +24,13 @@ export async function execute(
   const runner = manager.queryRunner ?? own!;
   try {
     const res = await runner.query(sql, params, true);
-    return { affected: Number(res.affected ?? 0), records: (res.records as Record<string, unknown>[]) ?? [] };
+    const raw = res.raw as { insertId?: number } | undefined;
+    return {
+      affected: Number(res.affected ?? 0),
+      records: (res.records as Record<string, unknown>[]) ?? [],
+      // MySQL's OK packet: the AUTO_INCREMENT value made, or what LAST_INSERT_ID(expr) set.
+      ...(typeof raw?.insertId === 'number' ? { insertId: raw.insertId } : {}),
+    };
   } finally {
     if (own) await own.release();
   }

@@ -4,6 +4,7 @@ import type { Clock } from '../db/time';
 import type { MemberDataParticipant } from '../members/members.service';
 import { HEARTBEAT_LIVE_MS, type DeliveryCounts, type DeliveryStore, type LedgerRow } from './delivery.store';
 import type { Handoffs } from './handoffs';
+import { SharedRead } from './shared-read';
 
 /** How long pause and cancel wait at most for the campaign's messages in flight. */
 const HALT_WAIT_MS = 10_000;
@@ -24,6 +25,9 @@ export class DeliveryService {
   private readonly subjects: CampaignSubjects;
   private readonly logger: Logger;
   private readonly clock: Clock;
+  /** Ledger lookups of reports arriving together share one read (see SharedRead). */
+  private readonly rowById: SharedRead<number, LedgerRow>;
+  private readonly rowByMessage: SharedRead<string, LedgerRow>;
 
   constructor(deps: {
     store: DeliveryStore;
@@ -37,6 +41,15 @@ export class DeliveryService {
     this.subjects = deps.subjects;
     this.logger = deps.logger;
     this.clock = deps.clock;
+    this.rowById = new SharedRead((ids) => this.store.findRowsById(ids));
+    this.rowByMessage = new SharedRead((keys) =>
+      this.store.findRowsByMessage(
+        keys.map((k) => {
+          const [campaignId, memberId] = k.split('.').map(Number);
+          return { campaignId, memberId };
+        }),
+      ),
+    );
   }
 
   /** One queued row per member the audience SELECT yields, in the caller's transaction. */
@@ -96,7 +109,7 @@ export class DeliveryService {
 
   /** The ledger row a bounce report names: by its id (VERP tag) or by campaign and member (Message-ID). */
   ledgerRow(by: { id: number } | { campaignId: number; memberId: number }): Promise<LedgerRow | null> {
-    return this.store.findRow(by);
+    return 'id' in by ? this.rowById.get(by.id) : this.rowByMessage.get(`${by.campaignId}.${by.memberId}`);
   }
 
   /** How many of the campaign's newsletters were handed to SMTP since `since`. */

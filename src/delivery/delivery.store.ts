@@ -338,17 +338,31 @@ export class DeliveryStore {
 
   // ---- what bounce reports are about (CONTRACT §9) ----
 
-  /** One ledger row, by its id (a VERP tag) or by campaign and member (a Message-ID). */
-  async findRow(by: { id: number } | { campaignId: number; memberId: number }): Promise<LedgerRow | null> {
-    const res =
-      'id' in by
-        ? await execute(this.ds, `SELECT ${LEDGER_ROW} FROM deliveries WHERE id = ?`, [by.id])
-        : await execute(
-            this.ds,
-            `SELECT ${LEDGER_ROW} FROM deliveries WHERE campaign_id = ? AND member_id = ?`,
-            [by.campaignId, by.memberId],
-          );
-    return res.records[0] ? toLedgerRow(res.records[0]) : null;
+  /** Ledger rows by id (VERP tags), in one indexed lookup. */
+  async findRowsById(ids: number[]): Promise<Map<number, LedgerRow>> {
+    const res = await execute(
+      this.ds,
+      `SELECT ${LEDGER_ROW} FROM deliveries WHERE id IN (${placeholders(ids.length)})`,
+      ids,
+    );
+    return new Map(res.records.map((r) => [Number(r.id), toLedgerRow(r)]));
+  }
+
+  /** Ledger rows by campaign and member (Message-IDs), in one lookup on their unique index; keyed `campaign.member`. */
+  async findRowsByMessage(
+    pairs: Array<{ campaignId: number; memberId: number }>,
+  ): Promise<Map<string, LedgerRow>> {
+    const res = await execute(
+      this.ds,
+      `SELECT ${LEDGER_ROW} FROM deliveries WHERE ${pairs.map(() => '(campaign_id = ? AND member_id = ?)').join(' OR ')}`,
+      pairs.flatMap((p) => [p.campaignId, p.memberId]),
+    );
+    return new Map(
+      res.records.map((r) => {
+        const row = toLedgerRow(r);
+        return [`${row.campaignId}.${row.memberId}`, row];
+      }),
+    );
   }
 
   /** How many of the campaign's newsletters were handed to SMTP since `since` (the guardrail's denominator). */

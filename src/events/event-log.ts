@@ -55,42 +55,23 @@ export class EventLog {
    * SQLite has one writer at a time anyway.
    */
   async append(manager: EntityManager, type: EventType, data: MemberEventData): Promise<number> {
-    if (!manager.queryRunner?.isTransactionActive) throw new Error('EventLog.append needs a transaction');
-    await execute(manager, 'UPDATE event_sequence SET value = value + 1 WHERE id = 1');
-    const res = await execute(manager, 'SELECT value FROM event_sequence WHERE id = 1');
-    const sequence = Number(res.records[0].value);
-    await execute(
-      manager,
-      `INSERT INTO member_events (sequence, type, member_id, external_id, source, status, channel, occurred_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        sequence,
-        type,
-        data.memberId,
-        data.externalId,
-        data.source,
-        data.status,
-        data.channel ?? null,
-        toDbTime(this.clock()),
-      ],
-    );
-    return sequence;
+    return this.appendMany(manager, [{ type, data }]);
   }
 
   /**
-   * `append` for many changes in one transaction (an import's batch, CONTRACT §11): the counter
-   * is bumped once by their number, under the same row lock, and the events are written with
-   * multi-row INSERTs, in the order given.
+   * `append` for many changes in one transaction (an import's batch, CONTRACT §11, or bounce
+   * reports arriving together): the counter is bumped once by their number, under the same row
+   * lock, and the events are written with multi-row INSERTs, in the order given. Returns the last
+   * event's sequence (0 for none).
    */
   async appendMany(
     manager: EntityManager,
     events: Array<{ type: EventType; data: MemberEventData }>,
-  ): Promise<void> {
-    if (events.length === 0) return;
-    if (!manager.queryRunner?.isTransactionActive) throw new Error('EventLog.appendMany needs a transaction');
-    await execute(manager, 'UPDATE event_sequence SET value = value + ? WHERE id = 1', [events.length]);
-    const res = await execute(manager, 'SELECT value FROM event_sequence WHERE id = 1');
-    const first = Number(res.records[0].value) - events.length + 1;
+  ): Promise<number> {
+    if (events.length === 0) return 0;
+    if (!manager.queryRunner?.isTransactionActive) throw new Error('EventLog.append needs a transaction');
+    const last = await this.bump(manager, events.length);
+    const first = last - events.length + 1;
     const now = toDbTime(this.clock());
     for (let i = 0; i < events.length; i += EVENTS_PER_INSERT) {
       const chunk = events.slice(i, i + EVENTS_PER_INSERT);
@@ -110,6 +91,30 @@ export class EventLog {
         ]),
       );
     }
+    return last;
+  }
+
+  /**
+   * Adds `n` to the counter and returns its new value in the same statement: MySQL's
+   * `LAST_INSERT_ID(expr)` hands the value back in the UPDATE's reply, SQLite has `RETURNING`.
+   */
+  private async bump(manager: EntityManager, n: number): Promise<number> {
+    if (manager.connection.options.type === 'mysql') {
+      const res = await execute(
+        manager,
+        'UPDATE event_sequence SET value = LAST_INSERT_ID(value + ?) WHERE id = 1',
+        [n],
+      );
+      if (res.affected !== 1 || !res.insertId) throw new Error('event_sequence: no row to count with');
+      return res.insertId;
+    }
+    const res = await execute(
+      manager,
+      'UPDATE event_sequence SET value = value + ? WHERE id = 1 RETURNING value',
+      [n],
+    );
+    if (res.records.length !== 1) throw new Error('event_sequence: no row to count with');
+    return Number(res.records[0].value);
   }
 
   /**

@@ -105,6 +105,8 @@ const MEMBER_COLUMN_OF: Record<keyof Member, string> = {
 };
 const MEMBER_COLUMNS = Object.values(MEMBER_COLUMN_OF).join(', ');
 
+type ConsentEventFields = Partial<Omit<ConsentEvent, 'id' | 'memberId' | 'type' | 'occurredAt'>>;
+
 const toDbValue = (v: unknown) => (v instanceof Date ? toDbTime(v) : (v ?? null));
 const stringOrNull = (v: unknown) => (v === null || v === undefined ? null : String(v));
 
@@ -315,21 +317,30 @@ export class MembersService {
     return this.mailQueue.enqueueWithin(manager, memberId, 'confirmation', CONFIRMATION_QUOTA);
   }
 
-  private async appendEvent(
+  private appendEvent(
     manager: EntityManager,
     memberId: number | null,
     type: ConsentEventType,
-    fields: Partial<Omit<ConsentEvent, 'id' | 'memberId' | 'type' | 'occurredAt'>> = {},
+    fields: ConsentEventFields = {},
   ): Promise<void> {
+    return this.appendEvents(manager, [{ memberId, type, fields }]);
+  }
+
+  /** Consent events in one multi-row INSERT. */
+  private async appendEvents(
+    manager: EntityManager,
+    events: Array<{ memberId: number | null; type: ConsentEventType; fields?: ConsentEventFields }>,
+  ): Promise<void> {
+    const at = toDbTime(this.clock());
     await execute(
       manager,
       `INSERT INTO consent_events (member_id, type, occurred_at, source, source_version, text_version,
          text_sha256, channel, given_at, code)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
+       VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      events.flatMap(({ memberId, type, fields = {} }) => [
         memberId,
         type,
-        toDbTime(this.clock()),
+        at,
         fields.source ?? null,
         fields.sourceVersion ?? null,
         fields.textVersion ?? null,
@@ -337,7 +348,7 @@ export class MembersService {
         fields.channel ?? null,
         toDbValue(fields.givenAt),
         fields.code ?? null,
-      ],
+      ]),
     );
   }
 
@@ -517,19 +528,61 @@ export class MembersService {
    * `m` is the member as read under its row lock (lockMember) in this transaction.
    */
   async markBounced(manager: EntityManager, m: Member, code: string | null): Promise<boolean> {
-    if (!m.email) return false;
-    const id = m.id;
+    return (await this.markBouncedMany(manager, [{ member: m, code }]))[0];
+  }
+
+  /**
+   * `markBounced` for several different members at once (bounce reports arriving together), in
+   * one statement per table however many there are. Each `member` was read under its row lock
+   * (lockMembers) in this transaction. One answer per item, in order.
+   */
+  async markBouncedMany(
+    manager: EntityManager,
+    items: Array<{ member: Member; code: string | null }>,
+  ): Promise<boolean[]> {
+    const change = items.map(({ member: m }) =>
+      !m.email
+        ? null
+        : m.status === 'active' || m.status === 'pending'
+          ? ('status' as const)
+          : m.status === 'restricted' && m.statusBeforeRestriction !== 'bounced'
+            ? ('statusBeforeRestriction' as const)
+            : null,
+    );
     const now = this.clock();
-    let changes: Partial<Member> | null = null;
-    if (m.status === 'active' || m.status === 'pending') changes = { status: 'bounced', updatedAt: now };
-    else if (m.status === 'restricted' && m.statusBeforeRestriction !== 'bounced')
-      changes = { statusBeforeRestriction: 'bounced', updatedAt: now };
-    if (!changes) return false;
-    await this.updateMember(manager, id, changes);
-    await this.appendEvent(manager, id, 'bounced', { code });
-    await this.emit(manager, 'member.bounced', { ...m, ...changes });
-    this.logger.info({ memberId: id, code }, 'member bounced');
-    return true;
+    for (const field of ['status', 'statusBeforeRestriction'] as const) {
+      const ids = items.filter((_, i) => change[i] === field).map((x) => x.member.id);
+      if (ids.length === 0) continue;
+      await execute(
+        manager,
+        `UPDATE members SET ${MEMBER_COLUMN_OF[field]} = 'bounced', updated_at = ? WHERE id IN (${placeholders(ids.length)})`,
+        [toDbTime(now), ...ids],
+      );
+    }
+    const changed = items.filter((_, i) => change[i] !== null);
+    if (changed.length > 0) {
+      await this.appendEvents(
+        manager,
+        changed.map(({ member, code }) => ({ memberId: member.id, type: 'bounced', fields: { code } })),
+      );
+      // Last: the events hold the event sequence's row lock until commit.
+      await this.events.appendMany(
+        manager,
+        changed.map(({ member: m }) => ({
+          type: 'member.bounced' as const,
+          data: {
+            memberId: m.id,
+            externalId: m.externalId,
+            source: m.source,
+            status: m.status === 'restricted' ? m.status : 'bounced',
+            channel: null,
+          },
+        })),
+      );
+      for (const { member, code } of changed)
+        this.logger.info({ memberId: member.id, code }, 'member bounced');
+    }
+    return change.map((c) => c !== null);
   }
 
   /**
@@ -897,21 +950,24 @@ export class MembersService {
 
   /** Row lock on MySQL; SQLite serialises writers anyway. */
   async lockMember(manager: EntityManager, id: number): Promise<Member | null> {
-    const forUpdate = this.ds.options.type === 'mysql' ? ' FOR UPDATE' : '';
-    const res = await execute(manager, `SELECT ${MEMBER_COLUMNS} FROM members WHERE id = ?${forUpdate}`, [
-      id,
-    ]);
-    return res.records.length > 0 ? memberOfRow(res.records[0]) : null;
+    return (await this.lockMembers(manager, [id])).get(id) ?? null;
   }
 
-  /** UPDATE of the given fields of one member, by raw SQL (see MEMBER_COLUMN_OF). */
-  private async updateMember(manager: EntityManager, id: number, changes: Partial<Member>): Promise<void> {
-    const fields = Object.keys(changes) as Array<keyof Member>;
-    await execute(
+  /**
+   * Row locks on several members in one statement, taken in id order (InnoDB walks an `IN` list
+   * on the primary key in sorted order), so two writers locking overlapping sets cannot deadlock
+   * on them. Members not found are missing from the map.
+   */
+  async lockMembers(manager: EntityManager, ids: number[]): Promise<Map<number, Member>> {
+    const unique = [...new Set(ids)].sort((a, b) => a - b);
+    if (unique.length === 0) return new Map();
+    const forUpdate = this.ds.options.type === 'mysql' ? ' FOR UPDATE' : '';
+    const res = await execute(
       manager,
-      `UPDATE members SET ${fields.map((f) => `${MEMBER_COLUMN_OF[f]} = ?`).join(', ')} WHERE id = ?`,
-      [...fields.map((f) => toDbValue(changes[f])), id],
+      `SELECT ${MEMBER_COLUMNS} FROM members WHERE id IN (${placeholders(unique.length)}) ORDER BY id${forUpdate}`,
+      unique,
     );
+    return new Map(res.records.map((r) => [Number(r.id), memberOfRow(r)]));
   }
 
   get participantsList(): readonly MemberDataParticipant[] {

@@ -242,6 +242,87 @@ describe.each(databaseKinds())('bounces and complaints on %s', (kind) => {
     ]);
     for (const p of people) expect((await memberState(t, p.id)).status).toBe('bounced');
   });
+
+  it('reports arriving together share transactions; a repeat, two reports on one member and a DSN racing a webhook each count once', async () => {
+    const people = await createActiveMembers(t, 12, 'batch', () => ({ partnerId: 'batch' }));
+    const campaignId = await sendAndWait('Samlet', { partnerIds: ['batch'] });
+    const mails = await Promise.all(people.map((p) => mailTo(t, p.email, 'Samlet')));
+    const event = (i: number) =>
+      sendgridBatch({ recipient: people[i].email, messageId: String(mails[i].parsed.messageId) });
+    // One SendGrid post: a bounce for members 0-10, member 0's twice, and member 11's bounce then complaint.
+    const batch = [
+      ...people.slice(0, 11).map((_, i) => event(i).bounce),
+      event(0).bounce,
+      event(11).bounce,
+      event(11).spamreport,
+    ];
+    const transactions = jest.spyOn(t.c.dataSource, 'transaction');
+    const [sg, ...smtp] = await Promise.all([
+      postWebhook(t, 'sendgrid', batch),
+      // The same hard bounces of members 1-4 by DSN, at the same time.
+      ...[1, 2, 3, 4].map((i) =>
+        deliverReport(listener.port, mails[i].from, dsn(mails[i].from, people[i].email, '<x@y>')),
+      ),
+    ]);
+    const used = transactions.mock.calls.length;
+    transactions.mockRestore();
+    // 12 bounces and 1 complaint applied once each, whichever path came first; the rest are repeats.
+    const smtpApplied = smtp.filter((r) => /applied/.test(r)).length;
+    expect(smtp.every((r) => /^250 OK: (applied|duplicate)/.test(r))).toBe(true);
+    expect(sg.body).toEqual({ received: 14, applied: 13 - smtpApplied });
+    // 18 reports, far fewer transactions (the complaint's settling and the guardrail's reads included).
+    expect(used).toBeLessThan(10);
+    for (const p of people.slice(0, 11)) {
+      const s = await memberState(t, p.id);
+      expect(s.status).toBe('bounced');
+      expect(s.events.filter((e) => e.type === 'bounced')).toHaveLength(1);
+    }
+    const eleven = await memberState(t, people[11].id);
+    expect(eleven.status).toBe('unsubscribed');
+    expect(eleven.events.slice(-2)).toMatchObject([
+      { type: 'bounced', code: '5.0.0' },
+      { type: 'withdrawal', channel: 'complaint' },
+    ]);
+    const appEvents: Array<{ type: string; n: number }> = await t.c.dataSource.query(
+      `SELECT type, COUNT(*) AS n FROM member_events WHERE member_id IN (${people.map((p) => p.id).join(',')}) AND type IN ('member.bounced', 'member.unsubscribed') GROUP BY type ORDER BY type`,
+    );
+    expect(appEvents.map((r) => [r.type, Number(r.n)])).toEqual([
+      ['member.bounced', 12],
+      ['member.unsubscribed', 1],
+    ]);
+    expect(await stats(t, campaignId)).toMatchObject({ bounced: 12, complained: 1 });
+  });
+
+  it('one report failing in a shared transaction fails alone: the others are applied; sent again, it applies', async () => {
+    const people = await createActiveMembers(t, 5, 'isolert', () => ({ partnerId: 'isolert' }));
+    await sendAndWait('Isolert', { partnerIds: ['isolert'] });
+    const mails = await Promise.all(people.map((p) => mailTo(t, p.email, 'Isolert')));
+    const batch = people.map(
+      (p, i) => sendgridBatch({ recipient: p.email, messageId: String(mails[i].parsed.messageId) }).bounce,
+    );
+    const original = t.c.members.markBouncedMany.bind(t.c.members);
+    const failing = jest.spyOn(t.c.members, 'markBouncedMany').mockImplementation(async (m, items) => {
+      if (items.some((x) => x.member.id === people[2].id)) throw new Error('disk full');
+      return original(m, items);
+    });
+    const res = await postWebhook(t, 'sendgrid', batch);
+    const calls = failing.mock.calls.map(([, items]) => items.map((x) => x.member.id));
+    failing.mockRestore();
+    // The five in one transaction, then each alone: only member 2's fails, and the post is
+    // answered 500, so SendGrid posts the batch again.
+    const ids = people.map((p) => p.id);
+    expect(calls).toEqual([ids, ...ids.map((id) => [id])]);
+    expect(res.status).toBe(500);
+    expect((await memberState(t, people[2].id)).status).toBe('active');
+    for (const i of [0, 1, 3, 4]) expect((await memberState(t, people[i].id)).status).toBe('bounced');
+    const again = await postWebhook(t, 'sendgrid', batch);
+    expect(again.body).toEqual({ received: 5, applied: 1 });
+    for (const p of people) {
+      const s = await memberState(t, p.id);
+      expect(s.status).toBe('bounced');
+      expect(s.events.filter((e) => e.type === 'bounced')).toHaveLength(1);
+    }
+  });
 });
 
 /** Without a worker: confirmation mail, rectification, the guardrail, unconfigured providers. */
