@@ -4,6 +4,7 @@ import path from 'node:path';
 import express from 'express';
 import { createPool, type PoolConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
 import nodemailer from 'nodemailer';
+import { searchTokens } from '../../src/db/search-tokens';
 import { serveAsChild } from '../support/child-server';
 
 /**
@@ -11,9 +12,9 @@ import { serveAsChild } from '../support/child-server';
  * Bare express + mysql2 (pool of 10, as the service's) on a database migrated with the service's
  * own migrations (same tables, same indexes), doing what the service does for a new address, in
  * one transaction, statement for statement: look up the address, the suppression check (HMAC of
- * the address), insert the member (`pending`), insert the signup consent event, look for a waiting
+ * the address), insert the member (`pending`) and its search tokens, insert the signup consent event, look for a waiting
  * confirmation, take the mail quota (INSERT IGNORE + conditional UPDATE), insert the mail-queue
- * row, bump the event sequence and insert the `member.created` event; answer 201 with the member.
+ * row, bump the event sequence (reading it back in the same statement) and insert the `member.created` event; answer 201 with the member.
  * After the answer, as the service's mail queue does: a confirmation token row, the confirmation
  * mail (templates/mail/confirmation.*) through a nodemailer pool of SMTP_POOL_SIZE to SMTP_URL,
  * and the mail-queue row deleted. No validation beyond lower-casing, no API-client check, no
@@ -111,6 +112,11 @@ async function main(): Promise<void> {
         ],
       );
       const id = member.insertId;
+      const tokens = searchTokens({ email, firstName: b.firstName ?? null, lastName: b.lastName ?? null });
+      await conn.execute(
+        `INSERT INTO member_search_tokens (token, member_id) VALUES ${tokens.map(() => '(?, ?)').join(', ')}`,
+        tokens.flatMap((token) => [token, id]),
+      );
       await consentEvent(id);
       await conn.execute(`SELECT 1 AS x FROM mail_outbox WHERE member_id = ? AND kind = 'confirmation'`, [
         id,
@@ -136,12 +142,13 @@ async function main(): Promise<void> {
         );
         outboxId = outbox.insertId;
       }
-      await conn.execute('UPDATE event_sequence SET value = value + 1 WHERE id = 1');
-      const [seq] = await conn.execute<RowDataPacket[]>('SELECT value FROM event_sequence WHERE id = 1');
+      const [seq] = await conn.execute<ResultSetHeader>(
+        'UPDATE event_sequence SET value = LAST_INSERT_ID(value + 1) WHERE id = 1',
+      );
       await conn.execute(
         `INSERT INTO member_events (sequence, type, member_id, external_id, source, status, channel, occurred_at)
          VALUES (?, 'member.created', ?, ?, ?, 'pending', NULL, ?)`,
-        [Number(seq[0].value), id, b.externalId ?? null, b.source, now],
+        [seq.insertId, id, b.externalId ?? null, b.source, now],
       );
       return { created: true, id, email, outboxId, createdAt: now };
     });

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import express from 'express';
 import jwt from 'jsonwebtoken';
-import { createPool, type RowDataPacket } from 'mysql2/promise';
+import { createPool, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
 import { serveAsChild } from '../support/child-server';
 
 /**
@@ -11,9 +11,10 @@ import { serveAsChild } from '../support/child-server';
  * TOKEN_KEYS; payload `{ s: 'u', m: memberId }`), then does what the service's leave does, in one
  * transaction, statement for statement: lock the member; suppress the address (look for its HMAC,
  * insert it); forget the member in every room (mail queue rows and quota, queued deliveries
- * skipped, privacy requests' address, transactional bounce reports); delete the member's tokens;
- * erase the profile and set `unsubscribed`; append the withdrawal consent event; clear the app's
- * externalId from the member's earlier events; bump the event sequence and append
+ * skipped, privacy requests' address, transactional bounce reports); delete the member's tokens
+ * and search tokens (read, then each by its key); erase the profile and set `unsubscribed`; append the withdrawal consent event; clear the app's
+ * externalId from the member's earlier events; bump the event sequence (read back in the same
+ * statement) and append
  * `member.unsubscribed`. After commit, as the service does before it answers, one read for a
  * newsletter to this member still in flight. Answers 200 with a short page; a bad token 400.
  * No rate limit, no logging, no security headers, no retries.
@@ -75,6 +76,15 @@ async function main(): Promise<void> {
           );
           await conn.execute('DELETE FROM bounce_reports WHERE member_id = ? AND delivery_id IS NULL', [id]);
           await conn.execute('DELETE FROM member_tokens WHERE member_id = ?', [id]);
+          const [tokens] = await conn.execute<RowDataPacket[]>(
+            'SELECT token FROM member_search_tokens WHERE member_id = ?',
+            [id],
+          );
+          for (const { token } of tokens)
+            await conn.execute('DELETE FROM member_search_tokens WHERE token = ? AND member_id = ?', [
+              token,
+              id,
+            ]);
           await conn.execute(
             `UPDATE members SET email = NULL, first_name = NULL, last_name = NULL, phone = NULL, external_id = NULL,
                partner_id = NULL, source_version = NULL, status = 'unsubscribed', status_before_restriction = NULL,
@@ -95,12 +105,13 @@ async function main(): Promise<void> {
               `UPDATE member_events SET external_id = NULL WHERE sequence IN (${withExternalId.map(() => '?').join(', ')})`,
               withExternalId.map((r) => Number(r.sequence)),
             );
-          await conn.execute('UPDATE event_sequence SET value = value + 1 WHERE id = 1');
-          const [seq] = await conn.execute<RowDataPacket[]>('SELECT value FROM event_sequence WHERE id = 1');
+          const [seq] = await conn.execute<ResultSetHeader>(
+            'UPDATE event_sequence SET value = LAST_INSERT_ID(value + 1) WHERE id = 1',
+          );
           await conn.execute(
             `INSERT INTO member_events (sequence, type, member_id, external_id, source, status, channel, occurred_at)
              VALUES (?, 'member.unsubscribed', ?, NULL, ?, 'unsubscribed', ?, ?)`,
-            [Number(seq[0].value), id, m.source, channel, now],
+            [seq.insertId, id, m.source, channel, now],
           );
         }
         await conn.commit();

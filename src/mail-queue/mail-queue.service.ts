@@ -25,6 +25,10 @@ export interface MailQuota {
 
 const MAX_ATTEMPTS = 12;
 const LEASE_MS = 60_000;
+/** Rows an after-commit kick takes per look at the queue. */
+const KICK_BATCH = 20;
+/** Mails of one look at the queue sent at the same time. */
+const SENDS_AT_ONCE = 4;
 
 /**
  * Transactional mail (confirmation, privacy link) that must not be lost: enqueued in the same
@@ -37,6 +41,8 @@ export class MailQueue {
   private readonly clock: Clock;
   private readonly composers = new Map<string, MailComposer>();
   private readonly inflight = new Set<Promise<void>>();
+  /** The kick running now, and whether another was asked for meanwhile. */
+  private kicked: { again: boolean } | null = null;
   private readonly sentNotDeleted = new Set<number>();
 
   constructor(deps: { dataSource: DataSource; mailer: Mailer; logger: Logger; clock: Clock }) {
@@ -130,10 +136,31 @@ export class MailQueue {
     return Number(res.identifiers[0]?.id ?? res.raw?.insertId ?? res.raw);
   }
 
-  /** After commit: try to send now, without making the caller wait for SMTP. */
+  /**
+   * After commit: try to send now, without making the caller wait for SMTP. Kicks while one runs
+   * ask it to look once more when it is done, instead of starting another: concurrent sign-ups
+   * do not each scan the queue and fight over the same rows' leases.
+   */
   kick(): void {
-    const p: Promise<void> = this.processDue(20)
-      .then(() => undefined)
+    if (this.kicked) {
+      this.kicked.again = true;
+      return;
+    }
+    const run = { again: false };
+    this.kicked = run;
+    const work = async () => {
+      try {
+        for (;;) {
+          run.again = false;
+          const { full } = await this.sendDue(KICK_BATCH);
+          // Decided and cleared in one step: a kick from now on starts a new run.
+          if (!run.again && !full) return;
+        }
+      } finally {
+        this.kicked = null;
+      }
+    };
+    const p: Promise<void> = work()
       .catch((err) => this.logger.warn({ err: String(err) }, 'mail queue kick failed'))
       .finally(() => this.inflight.delete(p));
     this.inflight.add(p);
@@ -145,6 +172,11 @@ export class MailQueue {
 
   /** Sends what is due; returns how many were sent. Rejects when the database is away (the job retries). */
   async processDue(limit = 50): Promise<number> {
+    return (await this.sendDue(limit)).sent;
+  }
+
+  /** processDue, also saying whether it took as many rows as it could (more may be due). */
+  private async sendDue(limit: number): Promise<{ sent: number; full: boolean }> {
     await this.forgetSent();
     const now = this.clock();
     const rows: Array<{ id: number; member_id: number; kind: string; attempts: number }> =
@@ -153,11 +185,18 @@ export class MailQueue {
        WHERE next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ${Number(limit)}`,
         [toDbTime(now), toDbTime(now)],
       );
+    // A few at a time, as the SMTP pool sends them.
     let sent = 0;
-    for (const row of rows) {
-      if (await this.lease(row.id, now)) sent += (await this.sendOne(row)) ? 1 : 0;
-    }
-    return sent;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(SENDS_AT_ONCE, rows.length) }, async () => {
+        while (next < rows.length) {
+          const row = rows[next++];
+          if ((await this.lease(row.id, now)) && (await this.sendOne(row))) sent++;
+        }
+      }),
+    );
+    return { sent, full: rows.length === limit };
   }
 
   /** Rows already sent whose deletion failed (the database went away): deleted before anything else. */
