@@ -326,17 +326,17 @@ export class MembersService {
     return this.appendEvents(manager, [{ memberId, type, fields }]);
   }
 
-  /** Consent events in one multi-row INSERT. */
+  /** Consent events in one multi-row INSERT (every field of ConsentEventFields written), occurred `at`. */
   private async appendEvents(
     manager: EntityManager,
     events: Array<{ memberId: number | null; type: ConsentEventType; fields?: ConsentEventFields }>,
+    at: string = toDbTime(this.clock()),
   ): Promise<void> {
-    const at = toDbTime(this.clock());
     await execute(
       manager,
       `INSERT INTO consent_events (member_id, type, occurred_at, source, source_version, text_version,
-         text_sha256, channel, given_at, code)
-       VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+         text_sha256, channel, given_at, code, file_sha256, file_row)
+       VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
       events.flatMap(({ memberId, type, fields = {} }) => [
         memberId,
         type,
@@ -348,6 +348,8 @@ export class MembersService {
         fields.channel ?? null,
         toDbValue(fields.givenAt),
         fields.code ?? null,
+        fields.fileSha256 ?? null,
+        fields.fileRow ?? null,
       ]),
     );
   }
@@ -801,24 +803,25 @@ export class MembersService {
     const idOf = (r: ImportMemberRow) => ids.get(r.email)!;
     for (let i = 0; i < fresh.length; i += IMPORT_ROWS_PER_STATEMENT) {
       const chunk = fresh.slice(i, i + IMPORT_ROWS_PER_STATEMENT);
-      await execute(
+      await this.appendEvents(
         manager,
-        `INSERT INTO consent_events (member_id, type, occurred_at, source, text_version, text_sha256, given_at,
-           file_sha256, file_row)
-         VALUES ${chunk.map(() => "(?, 'imported', ?, 'import', ?, ?, ?, ?, ?)").join(', ')}`,
-        chunk.flatMap((r) => {
+        chunk.map((r) => {
           const text = r.consent ? this.consentTexts.get(r.consent.textVersion) : undefined;
           if (r.consent && !text) throw new Error(`unknown consent text version ${r.consent.textVersion}`);
-          return [
-            idOf(r),
-            now,
-            text?.version ?? null,
-            text?.sha256 ?? null,
-            r.consent ? toDbTime(r.consent.givenAt) : null,
-            file.sha256,
-            r.row,
-          ];
+          return {
+            memberId: idOf(r),
+            type: 'imported' as const,
+            fields: {
+              source: 'import',
+              textVersion: text?.version ?? null,
+              textSha256: text?.sha256 ?? null,
+              givenAt: r.consent ? r.consent.givenAt : null,
+              fileSha256: file.sha256,
+              fileRow: r.row,
+            },
+          };
         }),
+        now,
       );
     }
     await this.indexNewForSearch(
