@@ -384,7 +384,7 @@ export class MembersService {
   }
 
   async findMember(id: number, manager?: EntityManager): Promise<Member | null> {
-    return this.repo(manager).findOneBy({ id });
+    return (await this.readMembers(manager ?? this.ds, [id], false)).get(id) ?? null;
   }
 
   async get(id: number): Promise<MemberView> {
@@ -961,12 +961,21 @@ export class MembersService {
    * on the primary key in sorted order), so two writers locking overlapping sets cannot deadlock
    * on them. Members not found are missing from the map.
    */
-  async lockMembers(manager: EntityManager, ids: number[]): Promise<Map<number, Member>> {
+  lockMembers(manager: EntityManager, ids: number[]): Promise<Map<number, Member>> {
+    return this.readMembers(manager, ids, true);
+  }
+
+  /** Members by id, by raw SQL (MEMBER_COLUMN_OF); `lock`: row locks in id order on MySQL. */
+  private async readMembers(
+    on: DataSource | EntityManager,
+    ids: number[],
+    lock: boolean,
+  ): Promise<Map<number, Member>> {
     const unique = [...new Set(ids)].sort((a, b) => a - b);
     if (unique.length === 0) return new Map();
-    const forUpdate = this.ds.options.type === 'mysql' ? ' FOR UPDATE' : '';
+    const forUpdate = lock && this.ds.options.type === 'mysql' ? ' FOR UPDATE' : '';
     const res = await execute(
-      manager,
+      on,
       `SELECT ${MEMBER_COLUMNS} FROM members WHERE id IN (${placeholders(unique.length)}) ORDER BY id${forUpdate}`,
       unique,
     );
