@@ -218,6 +218,14 @@ export function spawnKundeklubb(command: string, env: Record<string, string>): C
 export function passOnWarnings(stream: NodeJS.ReadableStream): void {
   const lines = readline.createInterface({ input: stream });
   lines.on('line', (line) => {
+    // pino lines start with their level: most are info, skipped without parsing them (this
+    // process is the load generator; parsing every line of the service would slow its side).
+    const level = /^\{"level":(\d+),/.exec(line);
+    if (level) {
+      if (Number(level[1]) < 40) return;
+      process.stderr.write(line + '\n');
+      return;
+    }
     try {
       const entry = JSON.parse(line) as { level?: number };
       if ((entry.level ?? 0) < 40) return;

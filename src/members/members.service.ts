@@ -499,7 +499,7 @@ export class MembersService {
           changes.status = 'pending';
           await this.memberTokens.revoke(manager, id);
         }
-        await this.repo(manager).update({ id }, changes);
+        await this.updateMember(manager, id, changes);
         await this.indexForSearch(manager, { ...m, ...changes });
         await this.appendEvent(manager, id, 'rectification');
         const queued =
@@ -610,22 +610,19 @@ export class MembersService {
     for (const p of this.participants) await p.forget(manager, { id, email: m.email }, 'leave');
     await this.memberTokens.revoke(manager, id);
     await this.indexForSearch(manager, { id, email: null });
-    await this.repo(manager).update(
-      { id },
-      {
-        email: null,
-        firstName: null,
-        lastName: null,
-        phone: null,
-        externalId: null,
-        partnerId: null,
-        sourceVersion: null,
-        status: 'unsubscribed',
-        statusBeforeRestriction: null,
-        updatedAt: now,
-        leftAt: now,
-      },
-    );
+    await this.updateMember(manager, id, {
+      email: null,
+      firstName: null,
+      lastName: null,
+      phone: null,
+      externalId: null,
+      partnerId: null,
+      sourceVersion: null,
+      status: 'unsubscribed',
+      statusBeforeRestriction: null,
+      updatedAt: now,
+      leftAt: now,
+    });
     await this.appendEvent(manager, id, 'withdrawal', { channel });
     // Leaving erases the profile, externalId included, from the events too: apps know the member by its id.
     await this.events.forgetExternalId(manager, id);
@@ -666,7 +663,7 @@ export class MembersService {
         updatedAt: now,
       };
     if (!changes) return { member: m, changed: false };
-    await this.repo(manager).update({ id }, changes);
+    await this.updateMember(manager, id, changes);
     await this.appendEvent(manager, id, restricted ? 'restriction' : 'restriction-lifted', {
       channel: 'staff',
     });
@@ -982,6 +979,17 @@ export class MembersService {
     return new Map(res.records.map((r) => [Number(r.id), memberOfRow(r)]));
   }
 
+  /** One member's columns set by raw SQL (MEMBER_COLUMN_OF), as `repo.update({ id }, changes)` would. */
+  private async updateMember(manager: EntityManager, id: number, changes: Partial<Member>): Promise<void> {
+    const fields = (Object.keys(changes) as Array<keyof Member>).filter((k) => changes[k] !== undefined);
+    if (fields.length === 0) return;
+    await execute(
+      manager,
+      `UPDATE members SET ${fields.map((k) => `${MEMBER_COLUMN_OF[k]} = ?`).join(', ')} WHERE id = ?`,
+      [...fields.map((k) => toDbValue(changes[k])), id],
+    );
+  }
+
   get participantsList(): readonly MemberDataParticipant[] {
     return this.participants;
   }
@@ -1038,8 +1046,9 @@ export class MembersService {
       const restrictedPending = m.status === 'restricted' && m.statusBeforeRestriction === 'pending';
       if (m.status !== 'pending' && !restrictedPending) return 'already-active';
       const now = this.clock();
-      await this.repo(manager).update(
-        { id: m.id },
+      await this.updateMember(
+        manager,
+        m.id,
         restrictedPending
           ? { statusBeforeRestriction: 'active', confirmedAt: now, updatedAt: now }
           : { status: 'active', confirmedAt: now, updatedAt: now },
