@@ -28,21 +28,29 @@ export class SignedTokens {
   // key and throws, which cost more than the signature itself in the delivery hot path.
   private readonly byKid: Map<string, KeyObject>;
   private readonly signer: { kid: string; key: KeyObject };
+  /** `base64url(header) + '.'` of every token signed here: the same for all of them. */
+  private readonly signedPrefix: string;
 
   constructor(keys: readonly TokenKey[]) {
     if (keys.length === 0) throw new Error('at least one token key is required');
     this.byKid = new Map(keys.map((k) => [k.kid, crypto.createSecretKey(Buffer.from(k.secret, 'utf8'))]));
     this.signer = { kid: keys[0].kid, key: this.byKid.get(keys[0].kid)! };
+    // The header jsonwebtoken writes for `sign` below: alg, then kid, no typ.
+    const header = JSON.stringify({ alg: 'HS256', kid: this.signer.kid });
+    this.signedPrefix = `${Buffer.from(header).toString('base64url')}.`;
   }
 
+  /**
+   * A compact JWS (RFC 7515) signed with HS256, byte for byte what `jwt.sign(payload, key,
+   * { noTimestamp: true, header: { alg: 'HS256', kid, typ: undefined } })` returns (the test holds
+   * them equal), built directly: jsonwebtoken's option checks cost more than the HMAC, once per
+   * recipient of every newsletter.
+   */
   sign(claims: TokenClaims): string {
     const payload: Payload = { s: SCOPE_CODES[claims.scope], m: claims.memberId };
-    return jwt.sign(payload, this.signer.key, {
-      algorithm: 'HS256',
-      noTimestamp: true,
-      // No `typ`: the header is only what verification needs.
-      header: { alg: 'HS256', kid: this.signer.kid, typ: undefined },
-    });
+    const signingInput = this.signedPrefix + Buffer.from(JSON.stringify(payload)).toString('base64url');
+    const signature = crypto.createHmac('sha256', this.signer.key).update(signingInput).digest('base64url');
+    return `${signingInput}.${signature}`;
   }
 
   /** Returns the claims when the token is genuine and of the expected scope; otherwise null. */

@@ -14,6 +14,24 @@ describe('signed tokens', () => {
     expect(jwt.decode(token, { complete: true })!.header).toMatchObject({ alg: 'HS256', kid: 'k2026' });
   });
 
+  // kids are 1-32 of A-Z a-z 0-9 _ - (config.ts): ASCII, which jws writes as is.
+  it('signs exactly what jsonwebtoken signs (links in mail already sent keep working either way)', () => {
+    for (const key of [OLD, NEW, { kid: 'K_2027-x', secret: 'x'.repeat(40) }]) {
+      const tokens = new SignedTokens([key]);
+      for (const memberId of [1, 5, 123456, 2 ** 31 + 7, Number.MAX_SAFE_INTEGER]) {
+        const expected = jwt.sign({ s: 'u', m: memberId }, key.secret, {
+          algorithm: 'HS256',
+          noTimestamp: true,
+          header: { alg: 'HS256', kid: key.kid, typ: undefined },
+        });
+        const token = tokens.sign({ scope: 'unsubscribe', memberId });
+        expect(token).toBe(expected);
+        expect(jwt.verify(token, key.secret, { algorithms: ['HS256'] })).toEqual({ s: 'u', m: memberId });
+        expect(tokens.verify(token, 'unsubscribe')).toEqual({ scope: 'unsubscribe', memberId });
+      }
+    }
+  });
+
   it('rotates keys: the first key signs, every listed key verifies, a dropped key stops verifying', () => {
     const before = new SignedTokens([OLD]);
     const oldToken = before.sign({ scope: 'unsubscribe', memberId: 7 });
