@@ -12,8 +12,10 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production PORT=3000 DATA_DIR=/data DATABASE_URL=sqlite:/data/kundeklubb.sqlite SMTP_URL=file:/data/outbox
 # A heap cap below 1 GB makes V8 collect old garbage sooner (growing factor ~1.6 instead of 4):
-# a 100,000-member send peaks at ~205 MB RSS instead of ~310 MB. Override with -e NODE_OPTIONS=….
-ENV NODE_OPTIONS=--max-old-space-size=512
+# a 100,000-member send peaked at ~205 MB RSS instead of ~310 MB. A young generation of 4 MB
+# semi-spaces instead of V8's 16 MB: the same send by a worker process peaks at ~126 MB instead
+# of ~151 MB, at no measurable cost in speed (1 MB costs a third of it). Override with -e NODE_OPTIONS=….
+ENV NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=4"
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

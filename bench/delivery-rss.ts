@@ -8,6 +8,7 @@ import { createDeliveryWorker } from '../src/jobs';
 import { BackgroundWorker } from '../src/worker';
 import {
   argInt,
+  argValue,
   benchCampaign,
   bulkInsertActiveMembers,
   createBenchDatabase,
@@ -24,13 +25,16 @@ import {
   tempDir,
   waitForCampaignStatus,
 } from './support/bench-env';
+import { buildImageApp, type ImageApp } from './support/image-app';
 import { loadAverage } from './support/rounds';
 import { startSmtpSink } from './support/smtp-sink';
 
 /**
  * Memory of a big send: a campaign of `--members` (default 100,000) on SQLite to an SMTP sink in
- * its own process (pool of 5), sent by a separate `kundeklubb worker` process as deployed (from
- * the sources, with the service's heap cap). Samples that process's RSS (VmRSS in /proc) every
+ * its own process (pool of 5), sent by a separate `kundeklubb worker` process as deployed: the
+ * compiled build in the image's runtime layout, with the image's NODE_OPTIONS (support/image-app.ts;
+ * `--node-options "…"` tries others, `--from-source` runs the sources through tsx with the heap cap
+ * instead, as `npm start` in a checkout does). Samples that process's RSS (VmRSS in /proc) every
  * 100 ms from `send` to `sent`; reports the peak, the peak per quarter of the send, the kernel's
  * high-water mark (VmHWM) and the idle RSS of the worker before the send. The worker should hold
  * a bounded window of the ledger, so the peak must not grow with the campaign (`--members
@@ -102,6 +106,8 @@ async function sampleWhile(
 async function main(): Promise<void> {
   const members = argInt('members', 100_000);
   const inProcess = process.argv.includes('--in-process');
+  const fromSource = process.argv.includes('--from-source');
+  const nodeOptions = argValue('node-options', '');
   const loadBefore = loadAverage();
   const sink = await startSmtpSink();
   const db = await createBenchDatabase('sqlite');
@@ -110,6 +116,7 @@ async function main(): Promise<void> {
   let c: Container | undefined;
   let bg: BackgroundWorker | undefined;
   let child: ChildProcess | undefined;
+  let image: ImageApp | undefined;
   try {
     c = await openContainer(env);
     const container = c;
@@ -133,7 +140,18 @@ async function main(): Promise<void> {
     const common = { db: 'sqlite', members, insertSeconds: round(insertSeconds) };
 
     if (!inProcess) {
-      const worker = spawnKundeklubb('worker', { ...env, ROLE: 'worker' });
+      let worker: ChildProcess;
+      let measured: string;
+      if (fromSource) {
+        worker = spawnKundeklubb('worker', { ...env, ROLE: 'worker' });
+        measured =
+          'a separate `kundeklubb worker` process (from the sources, --max-old-space-size=512 --max-semi-space-size=4): VmRSS';
+      } else {
+        image = buildImageApp();
+        if (nodeOptions) image.nodeOptions = nodeOptions;
+        worker = image.spawn('worker', { ...env, ROLE: 'worker' });
+        measured = `a separate \`kundeklubb worker\` process (the compiled build, NODE_OPTIONS=${image.nodeOptions}): VmRSS`;
+      }
       child = worker;
       const pid = worker.pid!;
       await waitForFirstHeartbeat(c);
@@ -145,8 +163,7 @@ async function main(): Promise<void> {
       printResult({
         bench: 'delivery-rss',
         ...common,
-        measured:
-          'a separate `kundeklubb worker` process (from the sources, --max-old-space-size=512): VmRSS',
+        measured,
         peakRssMb: mb(run.peak),
         peakRssByQuarterMb: run.quarters.map(mb),
         idleRssMb: mb(idle),
@@ -195,6 +212,7 @@ async function main(): Promise<void> {
       const code = await stopChild(child);
       if (code !== 0) log(`the worker process exited with ${code}`);
     }
+    image?.remove();
     await bg?.stop();
     await c?.close();
     await db.drop();

@@ -53,8 +53,8 @@ interface ResultsFile {
   runs: RunRecord[];
 }
 
-/** The heap cap the service runs with (`npm start`, the Dockerfile): benches measure the same runtime. */
-const HEAP_FLAG = '--max-old-space-size=512';
+/** The heap flags the service runs with (`npm start`, the Dockerfile): benches measure the same runtime. */
+const HEAP_FLAGS = ['--max-old-space-size=512', '--max-semi-space-size=4'];
 
 /** Which earlier result a new one replaces: the same bench on the same database and size. */
 const resultKey = (r: Record<string, unknown>) => `${r.bench}|${r.db ?? ''}|${r.members ?? ''}`;
@@ -65,7 +65,7 @@ function runBench(spec: BenchSpec, results: Array<Record<string, unknown>>): Pro
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      [HEAP_FLAG, '--import', 'tsx', path.join(__dirname, spec.script), ...spec.args],
+      [...HEAP_FLAGS, '--import', 'tsx', path.join(__dirname, spec.script), ...spec.args],
       {
         cwd: path.resolve(__dirname, '..'),
         env: process.env,

@@ -38,7 +38,7 @@ import { startSmtpSink, type SmtpSink } from './support/smtp-sink';
  *   confirmation mail after the answer (bench/baselines/signup-same-work.ts);
  * - a single INSERT into a one-table database (bench/support/bare-signup-server.ts), the first
  *   round's baseline, kept as a second figure.
- * The three take turns for `--rounds` rounds (3; a 2 s warm-up, then about `--seconds` s measured
+ * The three take turns for `--rounds` rounds (5; a 2 s warm-up, then about `--seconds` s measured
  * each), the order reversed every other round; each one's median and spread are reported.
  * Checks, every round and side: no non-2xx and no errors; exactly one member row per measured 2xx
  * (and, on the two double opt-in sides, one consent event, one app event and, once the mail
@@ -187,7 +187,7 @@ async function measureSide(
 }
 
 async function main(): Promise<void> {
-  const rounds = argInt('rounds', 3);
+  const rounds = argInt('rounds', 5);
   const seconds = argInt('seconds', 6);
   const loadBefore = loadAverage();
   const run = crypto.randomBytes(3).toString('hex');

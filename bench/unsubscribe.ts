@@ -32,7 +32,7 @@ import { loadAverage, loadSummary, median, turnOrder } from './support/rounds';
  * signed token of a different member of the first set. Baseline, same run, same load, same
  * database, members of the second set: a bare express + mysql2 handler verifying the same token
  * (jsonwebtoken, the same key) and doing the same statements in one transaction
- * (bench/baselines/unsubscribe-same-work.ts). The two take turns for `--rounds` rounds (3; a 2 s
+ * (bench/baselines/unsubscribe-same-work.ts). The two take turns for `--rounds` rounds (5; a 2 s
  * warm-up, then about `--seconds` s measured each), the order reversed every other round; each
  * one's median and spread are reported. Checks, every round and side: no non-2xx and no errors;
  * every answered member `unsubscribed` with the address erased, a withdrawal event, no token left.
@@ -168,7 +168,7 @@ async function measureSide(ds: DataSource, side: Side, s: SideState, seconds: nu
 
 async function main(): Promise<void> {
   const members = argInt('members', 60_000);
-  const rounds = argInt('rounds', 3);
+  const rounds = argInt('rounds', 5);
   const seconds = argInt('seconds', 6);
   const loadBefore = loadAverage();
   const db = await createBenchDatabase('mysql');

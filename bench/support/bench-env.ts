@@ -198,7 +198,7 @@ export function forkTs(script: string, env: Record<string, string>, args: string
 export function spawnKundeklubb(command: string, env: Record<string, string>): ChildProcess {
   const child = spawn(
     process.execPath,
-    ['--max-old-space-size=512', path.join(ROOT, 'bin', 'kundeklubb.js'), command],
+    ['--max-old-space-size=512', '--max-semi-space-size=4', path.join(ROOT, 'bin', 'kundeklubb.js'), command],
     {
       cwd: ROOT,
       env: {
