@@ -68,6 +68,28 @@ async function mysqlExecute(
   };
 }
 
+/**
+ * One row into a table with an AUTO_INCREMENT / INTEGER PRIMARY KEY `id`, by raw SQL: `columns`
+ * and their values; returns the id made (MySQL's OK packet, SQLite's `RETURNING`, which MySQL
+ * lacks).
+ */
+export async function insertReturningId(
+  manager: EntityManager,
+  table: string,
+  row: Record<string, unknown>,
+): Promise<number> {
+  const columns = Object.keys(row);
+  const mysql = manager.connection.options.type === 'mysql';
+  const res = await execute(
+    manager,
+    `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${placeholders(columns.length)})${mysql ? '' : ' RETURNING id'}`,
+    Object.values(row),
+  );
+  const id = mysql ? res.insertId : Number(res.records[0]?.id);
+  if (!id) throw new Error(`${table}: the insert made no id`);
+  return id;
+}
+
 /** `?, ?, ?` for an IN list. */
 export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 

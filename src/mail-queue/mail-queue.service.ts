@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import type { Mailer, OutgoingMail } from '../mail/mailer';
 import { MailError } from '../mail/mailer';
 import { fromDbTime, toDbTime, type Clock } from '../db/time';
-import { execute, insertIgnore } from '../db/sql';
+import { execute, insertIgnore, insertReturningId } from '../db/sql';
 import { isConnectionError } from '../db/errors';
 
 /**
@@ -121,19 +121,19 @@ export class MailQueue {
 
   /** Erasure and leaving: nothing more is mailed, and the counts go with the member. */
   async forget(manager: EntityManager, member: { id: number }): Promise<void> {
-    await manager.query('DELETE FROM mail_outbox WHERE member_id = ?', [member.id]);
-    await manager.query('DELETE FROM mail_quota WHERE member_id = ?', [member.id]);
+    await execute(manager, 'DELETE FROM mail_outbox WHERE member_id = ?', [member.id]);
+    await execute(manager, 'DELETE FROM mail_quota WHERE member_id = ?', [member.id]);
   }
 
   async enqueue(manager: EntityManager, memberId: number, kind: string): Promise<number> {
     const now = toDbTime(this.clock());
-    const res = await manager
-      .createQueryBuilder()
-      .insert()
-      .into('mail_outbox')
-      .values({ member_id: memberId, kind, attempts: 0, next_attempt_at: now, created_at: now })
-      .execute();
-    return Number(res.identifiers[0]?.id ?? res.raw?.insertId ?? res.raw);
+    return insertReturningId(manager, 'mail_outbox', {
+      member_id: memberId,
+      kind,
+      attempts: 0,
+      next_attempt_at: now,
+      created_at: now,
+    });
   }
 
   /**

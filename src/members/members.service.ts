@@ -2,7 +2,7 @@ import { In, type DataSource, type EntityManager, type Repository } from 'typeor
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { fromDbTime, toDbTime, type Clock } from '../db/time';
-import { execute } from '../db/sql';
+import { execute, insertReturningId, placeholders } from '../db/sql';
 import { pageById } from '../db/pagination';
 import { isDuplicateKeyError, isLockConflict } from '../db/errors';
 import { AppError, conflict, notFound, unprocessable } from '../errors';
@@ -11,7 +11,6 @@ import type { OutgoingMail } from '../mail/mailer';
 import { memberMailTag } from '../mail/verp';
 import type { MemberTokens } from './member-tokens';
 import { audienceFilter, type Audience } from './audience';
-import { placeholders } from '../db/sql';
 import { searchTokens } from '../db/search-tokens';
 import { searchMemberIds } from './member-search';
 import { fillTemplate, readTemplate } from '../templates';
@@ -263,8 +262,7 @@ export class MembersService {
     text: { version: string; sha256: string },
   ): Promise<{ member: Member; created: boolean; queuedMail: boolean }> {
     const now = this.clock();
-    const repo = this.repo(manager);
-    const existing = await repo.findOneBy({ email: input.email });
+    const existing = await this.readMemberByEmail(manager, input.email);
     const consent = {
       source: input.source,
       sourceVersion: input.sourceVersion ?? null,
@@ -299,9 +297,7 @@ export class MembersService {
       confirmedAt: needsConfirmation ? null : now,
       leftAt: null,
     };
-    const { id: _unassigned, ...row } = member;
-    const res = await repo.insert(row);
-    member.id = Number(res.identifiers[0].id);
+    member.id = await this.insertMember(manager, member);
     await this.indexNewForSearch(manager, [member]);
     await this.appendEvent(manager, member.id, 'signup', consent);
     const queuedMail = needsConfirmation && (await this.requestConfirmation(manager, member.id));
@@ -493,7 +489,7 @@ export class MembersService {
           // Art. 18 holds the data as it is until the restriction is lifted.
           if (m.status === 'restricted')
             throw conflict('the member is restricted; lift the restriction before changing the address');
-          if (await this.repo(manager).findOneBy({ email: newEmail }))
+          if (await this.readMemberByEmail(manager, newEmail))
             throw conflict('the address belongs to another member');
           changes.email = newEmail;
           changes.status = 'pending';
@@ -688,7 +684,7 @@ export class MembersService {
   }
 
   async findByEmail(email: string, manager?: EntityManager): Promise<Member | null> {
-    return this.repo(manager).findOneBy({ email });
+    return this.readMemberByEmail(manager ?? this.ds, email);
   }
 
   /** Member ids by normalised address, for the addresses that are members. */
@@ -977,6 +973,20 @@ export class MembersService {
       unique,
     );
     return new Map(res.records.map((r) => [Number(r.id), memberOfRow(r)]));
+  }
+
+  /** The member with this (normalised) address, by raw SQL, as `repo.findOneBy({ email })` would. */
+  private async readMemberByEmail(on: DataSource | EntityManager, email: string): Promise<Member | null> {
+    const res = await execute(on, `SELECT ${MEMBER_COLUMNS} FROM members WHERE email = ?`, [email]);
+    return res.records.length ? memberOfRow(res.records[0]) : null;
+  }
+
+  /** One new member's row by raw SQL, every column but the id, as `repo.insert` would; returns the id. */
+  private insertMember(manager: EntityManager, member: Member): Promise<number> {
+    const row: Record<string, unknown> = {};
+    for (const k of Object.keys(MEMBER_COLUMN_OF) as Array<keyof Member>)
+      if (k !== 'id') row[MEMBER_COLUMN_OF[k]] = toDbValue(member[k]);
+    return insertReturningId(manager, 'members', row);
   }
 
   /** One member's columns set by raw SQL (MEMBER_COLUMN_OF), as `repo.update({ id }, changes)` would. */

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { toDbTime } from '../db/time';
 import { isDuplicateKeyError } from '../db/errors';
+import { execute } from '../db/sql';
 
 /**
  * Suppression list: a keyed hash (HMAC-SHA256) of the normalised address of everyone who left
@@ -16,10 +17,10 @@ export class Suppression {
 
   async add(manager: EntityManager, normalisedEmail: string, reason: string, now: Date): Promise<string> {
     const h = this.hmac(normalisedEmail);
-    const exists = await manager.query('SELECT 1 AS x FROM suppressions WHERE email_hmac = ?', [h]);
-    if (exists.length === 0) {
+    const exists = await execute(manager, 'SELECT 1 AS x FROM suppressions WHERE email_hmac = ?', [h]);
+    if (exists.records.length === 0) {
       try {
-        await manager.query('INSERT INTO suppressions (email_hmac, reason, created_at) VALUES (?, ?, ?)', [
+        await execute(manager, 'INSERT INTO suppressions (email_hmac, reason, created_at) VALUES (?, ?, ?)', [
           h,
           reason,
           toDbTime(now),
@@ -32,10 +33,10 @@ export class Suppression {
   }
 
   async isSuppressed(manager: EntityManager, normalisedEmail: string): Promise<boolean> {
-    const rows = await manager.query('SELECT 1 AS x FROM suppressions WHERE email_hmac = ?', [
+    const res = await execute(manager, 'SELECT 1 AS x FROM suppressions WHERE email_hmac = ?', [
       this.hmac(normalisedEmail),
     ]);
-    return rows.length > 0;
+    return res.records.length > 0;
   }
 
   /**
