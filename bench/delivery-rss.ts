@@ -11,6 +11,7 @@ import {
   argValue,
   benchCampaign,
   bulkInsertActiveMembers,
+  imageNodeOptions,
   createBenchDatabase,
   log,
   mb,
@@ -144,8 +145,7 @@ async function main(): Promise<void> {
       let measured: string;
       if (fromSource) {
         worker = spawnKundeklubb('worker', { ...env, ROLE: 'worker' });
-        measured =
-          'a separate `kundeklubb worker` process (from the sources, --max-old-space-size=512 --max-semi-space-size=4): VmRSS';
+        measured = `a separate \`kundeklubb worker\` process (from the sources, ${imageNodeOptions()}): VmRSS`;
       } else {
         image = buildImageApp();
         if (nodeOptions) image.nodeOptions = nodeOptions;
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
       ...common,
       measured: "this bench's own process, with the worker in it",
       peakRssMb: mb(Math.max(run.peak, baselineRss)),
-      // The V8 heap cap this ran with (`npm start` and the Dockerfile use --max-old-space-size=512).
+      // The V8 heap cap this ran with (`npm start` and the Dockerfile: imageNodeOptions()).
       heapLimitMb: mb(v8.getHeapStatistics().heap_size_limit),
       baselineRssMb: mb(baselineRss),
       peakRssByQuarterMb: run.quarters.map(mb),

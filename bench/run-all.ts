@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import readline from 'node:readline';
-import { argValue, log, round } from './support/bench-env';
+import { argValue, heapFlags, log, round } from './support/bench-env';
 
 /**
  * `npm run bench`: runs every bench as its own process (tsx), one after the other, and writes
@@ -53,8 +53,8 @@ interface ResultsFile {
   runs: RunRecord[];
 }
 
-/** The heap flags the service runs with (`npm start`, the Dockerfile): benches measure the same runtime. */
-const HEAP_FLAGS = ['--max-old-space-size=512', '--max-semi-space-size=4'];
+/** The heap flags the service runs with (the Dockerfile's, which `npm start` uses): benches measure the same runtime. */
+const HEAP_FLAGS = heapFlags();
 
 /** Which earlier result a new one replaces: the same bench on the same database and size. */
 const resultKey = (r: Record<string, unknown>) => `${r.bench}|${r.db ?? ''}|${r.members ?? ''}`;

@@ -192,24 +192,34 @@ export function forkTs(script: string, env: Record<string, string>, args: string
 }
 
 /**
+ * The Dockerfile's `ENV NODE_OPTIONS=` (the heap flags `npm start` uses too): the one place the
+ * benches take the service's runtime flags from, so they follow the image.
+ */
+export function imageNodeOptions(): string {
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const line = /^ENV NODE_OPTIONS=(.*)$/m.exec(dockerfile);
+  if (!line) throw new Error('the Dockerfile sets no NODE_OPTIONS');
+  return line[1].trim().replace(/^"(.*)"$/, '$1');
+}
+
+/** imageNodeOptions() as command-line flags. */
+export const heapFlags = (): string[] => imageNodeOptions().split(/\s+/);
+
+/**
  * `node bin/kundeklubb.js <command>` (e.g. `worker`) from the sources, exactly as operators run it,
- * with the heap cap the Dockerfile sets; its log lines of warn and above are passed on to stderr.
+ * with the heap flags the Dockerfile sets; its log lines of warn and above are passed on to stderr.
  */
 export function spawnKundeklubb(command: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    ['--max-old-space-size=512', '--max-semi-space-size=4', path.join(ROOT, 'bin', 'kundeklubb.js'), command],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? os.tmpdir(),
-        KUNDEKLUBB_FROM_SOURCE: '1',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+  const child = spawn(process.execPath, [...heapFlags(), path.join(ROOT, 'bin', 'kundeklubb.js'), command], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? os.tmpdir(),
+      KUNDEKLUBB_FROM_SOURCE: '1',
+      ...env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (child.stdout) passOnWarnings(child.stdout);
   return child;
 }

@@ -2,9 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { passOnWarnings } from './bench-env';
-
-const ROOT = path.resolve(__dirname, '..', '..');
+import { imageNodeOptions, passOnWarnings, ROOT } from './bench-env';
 
 /**
  * The image's runtime folder as the Dockerfile lays it out (/app: dist, bin, templates,
@@ -21,13 +19,6 @@ export interface ImageApp {
   /** `node bin/kundeklubb.js <command>` in the folder, as the image's CMD runs it. */
   spawn(command: string, env: Record<string, string>): ChildProcess;
   remove(): void;
-}
-
-export function imageNodeOptions(): string {
-  const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-  const line = /^ENV NODE_OPTIONS=(.*)$/m.exec(dockerfile);
-  if (!line) throw new Error('the Dockerfile sets no NODE_OPTIONS');
-  return line[1].trim().replace(/^"(.*)"$/, '$1');
 }
 
 export function buildImageApp(): ImageApp {

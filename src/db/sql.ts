@@ -69,8 +69,8 @@ async function mysqlExecute(
 }
 
 /**
- * One row into a table with an AUTO_INCREMENT / INTEGER PRIMARY KEY `id`, by raw SQL: `columns`
- * and their values; returns the id made (MySQL's OK packet, SQLite's `RETURNING`, which MySQL
+ * One row into a table with an AUTO_INCREMENT / INTEGER PRIMARY KEY `id`, by raw SQL: `row` maps
+ * column names to values; returns the id made (MySQL's OK packet, SQLite's `RETURNING`, which MySQL
  * lacks).
  */
 export async function insertReturningId(

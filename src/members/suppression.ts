@@ -17,8 +17,7 @@ export class Suppression {
 
   async add(manager: EntityManager, normalisedEmail: string, reason: string, now: Date): Promise<string> {
     const h = this.hmac(normalisedEmail);
-    const exists = await execute(manager, 'SELECT 1 AS x FROM suppressions WHERE email_hmac = ?', [h]);
-    if (exists.records.length === 0) {
+    if (!(await this.hasHmac(manager, h))) {
       try {
         await execute(manager, 'INSERT INTO suppressions (email_hmac, reason, created_at) VALUES (?, ?, ?)', [
           h,
@@ -32,10 +31,12 @@ export class Suppression {
     return h;
   }
 
-  async isSuppressed(manager: EntityManager, normalisedEmail: string): Promise<boolean> {
-    const res = await execute(manager, 'SELECT 1 AS x FROM suppressions WHERE email_hmac = ?', [
-      this.hmac(normalisedEmail),
-    ]);
+  isSuppressed(manager: EntityManager, normalisedEmail: string): Promise<boolean> {
+    return this.hasHmac(manager, this.hmac(normalisedEmail));
+  }
+
+  private async hasHmac(manager: EntityManager, emailHmac: string): Promise<boolean> {
+    const res = await execute(manager, 'SELECT 1 AS x FROM suppressions WHERE email_hmac = ?', [emailHmac]);
     return res.records.length > 0;
   }
 
