@@ -5,5 +5,8 @@ module.exports = {
   roots: ['<rootDir>/test/reliability'],
   testPathIgnorePatterns: [],
   testTimeout: 300000,
-  maxWorkers: 1,
+  // Two suites at a time: they mostly wait (kills, outages, a private MariaDB's restarts) and each
+  // has its own database; `--record` measures the figures one suite at a time
+  // (scripts/test-reliability.mjs).
+  maxWorkers: 2,
 };

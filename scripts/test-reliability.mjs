@@ -2,7 +2,8 @@
 /**
  * `npm run test:reliability [-- --record] [jest options]`: the reliability suite on MariaDB.
  * Findings go to a temporary folder; `--record` writes them to test/reliability/findings.json
- * (the figures the README quotes), so an ordinary run, CI's included, leaves the tree clean.
+ * (the figures the README quotes, measured one suite at a time), so an ordinary run, CI's
+ * included, leaves the tree clean. An ordinary run takes two suites at a time.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -19,7 +20,14 @@ const env = {
 const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
 const result = spawnSync(
   process.execPath,
-  [jest, '-c', 'jest.reliability.config.js', ...args.filter((a) => a !== '--record')],
+  [
+    jest,
+    '-c',
+    'jest.reliability.config.js',
+    // The recorded figures are measured one suite at a time, on an otherwise quiet machine.
+    ...(record ? ['--maxWorkers=1'] : []),
+    ...args.filter((a) => a !== '--record'),
+  ],
   { cwd: root, env, stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
