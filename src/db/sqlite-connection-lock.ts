@@ -105,12 +105,25 @@ export class SqliteStatements {
     let stmt = this.cache.get(sql);
     if (!stmt) {
       stmt = this.connection.prepare(sql);
+      // A long IN list or multi-row VALUES has as many texts as lengths: each prepared statement
+      // holds its compiled program in native memory until V8 collects it, so caching them all
+      // made a long send's RSS creep by megabytes. Those are prepared per call (once per batch);
+      // the short, hot statements stay cached.
+      if (placeholderCount(sql) > MAX_CACHED_PLACEHOLDERS) return stmt;
       this.cache.set(sql, stmt);
-      // IN lists of varying length make many distinct texts: keep the newest few hundred.
       if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
     }
     return stmt;
   }
+}
+
+/** Statements with more `?` than this are not cached (see SqliteStatements.statement). */
+const MAX_CACHED_PLACEHOLDERS = 16;
+
+function placeholderCount(sql: string): number {
+  let n = 0;
+  for (let i = sql.indexOf('?'); i !== -1; i = sql.indexOf('?', i + 1)) n++;
+  return n;
 }
 
 /** Installs the lock on an initialised better-sqlite3 DataSource; returns the fast path for standalone statements. */

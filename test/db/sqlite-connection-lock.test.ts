@@ -5,8 +5,9 @@ import path from 'node:path';
 import { QueryFailedError, type DataSource } from 'typeorm';
 import { isDuplicateKeyError } from '../../src/db/errors';
 import { createDataSource } from '../../src/db/data-source';
-import { execute } from '../../src/db/sql';
-import { SqliteConnectionLock } from '../../src/db/sqlite-connection-lock';
+import Database from 'better-sqlite3';
+import { execute, placeholders } from '../../src/db/sql';
+import { SqliteConnectionLock, SqliteStatements } from '../../src/db/sqlite-connection-lock';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -134,6 +135,60 @@ describe('SQLite: several processes on one file (API and `kundeklubb worker`)', 
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe('SqliteStatements: prepared statements kept for the hot paths only', () => {
+  it('prepares a short statement once; an IN list of more than 16 ids on each call, so its many lengths are never kept', async () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+    for (let id = 1; id <= 100; id++) insert.run(id);
+    const prepared = new Map<string, number>();
+    const statements = new SqliteStatements(
+      {
+        prepare: (sql: string) => {
+          prepared.set(sql, (prepared.get(sql) ?? 0) + 1);
+          return db.prepare(sql);
+        },
+      },
+      new SqliteConnectionLock(1000),
+    );
+    const count = async (ids: number[]) =>
+      Number(
+        (
+          await statements.execute(
+            `SELECT COUNT(*) AS n FROM t WHERE id IN (${placeholders(ids.length)})`,
+            ids,
+          )
+        ).records[0].n,
+      );
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+    for (let turn = 0; turn < 3; turn++) {
+      expect((await statements.execute('SELECT id FROM t WHERE id = ?', [7])).records).toEqual([{ id: 7 }]);
+      expect(await count(ids(16))).toBe(16);
+      for (let n = 17; n <= 60; n++) expect(await count(ids(n))).toBe(n);
+    }
+    expect(prepared.get('SELECT id FROM t WHERE id = ?')).toBe(1);
+    expect(prepared.get(`SELECT COUNT(*) AS n FROM t WHERE id IN (${placeholders(16)})`)).toBe(1);
+    for (let n = 17; n <= 60; n++)
+      expect(prepared.get(`SELECT COUNT(*) AS n FROM t WHERE id IN (${placeholders(n)})`)).toBe(3);
+    db.close();
+  });
+
+  it("the page cache is SQLite's own 2 MB, not the 16 MB better-sqlite3 builds with", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kk-cache-'));
+    const ds = createDataSource(`sqlite:${path.join(dir, 'db.sqlite')}`, []);
+    await ds.initialize();
+    try {
+      expect(await ds.query('PRAGMA cache_size')).toEqual([{ cache_size: -2000 }]);
+      await ds.transaction(async (m) =>
+        expect(await m.query('PRAGMA cache_size')).toEqual([{ cache_size: -2000 }]),
+      );
+    } finally {
+      await ds.destroy();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('SqliteConnectionLock', () => {
