@@ -91,7 +91,7 @@ export class SqliteStatements {
     if (waiting) await waiting;
     try {
       const bound = params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
-      const stmt = this.statement(sql);
+      const stmt = this.statement(sql, bound.length);
       if (stmt.reader) return { affected: 0, records: stmt.all(...bound) };
       return { affected: stmt.run(...bound).changes, records: [] };
     } catch (err) {
@@ -101,7 +101,8 @@ export class SqliteStatements {
     }
   }
 
-  private statement(sql: string): Statement {
+  /** `placeholders`: how many `?` the text has (the statement's parameter count). */
+  private statement(sql: string, placeholders: number): Statement {
     let stmt = this.cache.get(sql);
     if (!stmt) {
       stmt = this.connection.prepare(sql);
@@ -109,7 +110,7 @@ export class SqliteStatements {
       // holds its compiled program in native memory until V8 collects it, so caching them all
       // made a long send's RSS creep by megabytes. Those are prepared per call (once per batch);
       // the short, hot statements stay cached.
-      if (placeholderCount(sql) > MAX_CACHED_PLACEHOLDERS) return stmt;
+      if (placeholders > MAX_CACHED_PLACEHOLDERS) return stmt;
       this.cache.set(sql, stmt);
       if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
     }
@@ -119,12 +120,6 @@ export class SqliteStatements {
 
 /** Statements with more `?` than this are not cached (see SqliteStatements.statement). */
 const MAX_CACHED_PLACEHOLDERS = 16;
-
-function placeholderCount(sql: string): number {
-  let n = 0;
-  for (let i = sql.indexOf('?'); i !== -1; i = sql.indexOf('?', i + 1)) n++;
-  return n;
-}
 
 /** Installs the lock on an initialised better-sqlite3 DataSource; returns the fast path for standalone statements. */
 export function lockSqliteConnection(ds: DataSource, timeoutMs = 10_000): SqliteStatements {
